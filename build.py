@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+"""Build, serve, test and benchmark Seedvox.
+
+    python build.py                 vendor (pinned, hash-checked) and write dist/
+    python build.py serve           build, start the local tracker, serve on 127.0.0.1
+    python build.py test            install what the tests need, build, run every test
+    python build.py bench           run the benchmark suite (tests/bench)
+
+Third-party files are fetched with their registries' ordinary clients (`npm pack`,
+`pip download`) into a cache outside git and checked against the hashes pinned below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import struct
+import tarfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+WEB = ROOT / "web"
+PY = ROOT / "py"
+DIST = ROOT / "dist"
+CACHE = Path(os.environ.get("SEEDVOX_CACHE", ROOT / ".cache"))
+TRACKER_DIR = ROOT / "tests" / "tracker"
+
+# Public WebSocket trackers alive in 2026 (see shared/PEERS.md §4); `--tracker` replaces them.
+DEFAULT_TRACKERS = (
+    "wss://tracker.webtorrent.dev",
+    "wss://tracker.openwebtorrent.com",
+    "wss://tracker.btorrent.xyz",
+    "wss://open.ftorrent.com",
+)
+DEFAULT_ICE = ({"urls": "stun:stun.l.google.com:19302"},)
+
+
+@dataclass(frozen=True)
+class NpmPin:
+    name: str
+    version: str
+    sha256: str
+
+    @property
+    def tarball(self) -> str:
+        return f"{self.name.lstrip('@').replace('/', '-')}-{self.version}.tgz"
+
+
+@dataclass(frozen=True)
+class WheelPin:
+    name: str
+    version: str
+    sha256: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}-{self.version}-py3-none-any.whl"
+
+
+PYODIDE = NpmPin("pyodide", "314.0.7", "66b7949e5a0cba2250b586d7e368bf12fb482800748d182c4618254b685ffaa0")
+PYSCRIPT = NpmPin("@pyscript/core", "0.7.31", "b2ca1a0c0956aebd990a7c8524cca1eb061444a8319a7264d2f31ef30bea276a")
+WEBTORRENT = NpmPin("webtorrent", "3.0.21", "0d4457087237cd9fed0bd5b6db9c0b85e91b4fe037d4c5b007f4066bee595950")
+MICROPIP = WheelPin("micropip", "0.11.1", "768de165adb8e66906039d8fec4127a57f522dfdf8e6fbff877a4616941ecfd3")
+SEGNO = WheelPin("segno", "1.6.6", "28c7d081ed0cf935e0411293a465efd4d500704072cdb039778a2ab8736190c7")
+PYODIDE_PYTHON = "3.14"
+
+# The five files a static site needs from the pyodide package (shared/FACTS.md).
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
+
+MIME_TYPES = {
+    ".wasm": "application/wasm",
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".toml": "text/plain",
+    ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".css": "text/css",
+    ".html": "text/html",
+}
+
+
+def log(message: str) -> None:
+    print(f"[build] {message}", file=sys.stderr, flush=True)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(partial(handle.read, 1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verified(path: Path, expected: str) -> Path:
+    actual = sha256(path)
+    if actual != expected:
+        path.unlink()
+        raise SystemExit(f"hash mismatch for {path.name}: expected {expected}, got {actual}")
+    return path
+
+
+# ---------------------------------------------------------------- vendoring
+
+
+def fetch_npm(pin: NpmPin) -> Path:
+    """The package's files, unpacked from its registry tarball (fetched once, hash-checked)."""
+    downloads = CACHE / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    tarball = downloads / pin.tarball
+    if not tarball.exists():
+        log(f"npm pack {pin.name}@{pin.version}")
+        subprocess.run(
+            ["npm", "pack", "--silent", f"{pin.name}@{pin.version}", "--pack-destination", downloads],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    verified(tarball, pin.sha256)
+    unpacked = CACHE / "npm" / f"{pin.tarball[:-4]}"
+    if not (unpacked / "package").is_dir():
+        unpacked.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tarball) as archive:
+            archive.extractall(unpacked, filter="data")
+    return unpacked / "package"
+
+
+def fetch_wheel(pin: WheelPin) -> Path:
+    """A pure wheel for Pyodide's CPython, downloaded with pip (fetched once, hash-checked)."""
+    downloads = CACHE / "downloads"
+    wheel = downloads / pin.filename
+    if not wheel.exists():
+        log(f"pip download {pin.name}=={pin.version}")
+        subprocess.run(
+            [
+                sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                "--only-binary=:all:", "--python-version", PYODIDE_PYTHON,
+                "--dest", downloads, f"{pin.name}=={pin.version}",
+            ],
+            check=True,
+        )
+    return verified(wheel, pin.sha256)
+
+
+def vendor(out: Path) -> None:
+    """Copy the pinned runtime into out/vendor and out/wheels."""
+    pyodide = fetch_npm(PYODIDE)
+    target = out / "vendor" / "pyodide"
+    target.mkdir(parents=True)
+    for name in PYODIDE_FILES[:-1]:
+        shutil.copy2(pyodide / name, target / name)
+    micropip = fetch_wheel(MICROPIP)
+    shutil.copy2(micropip, target / micropip.name)
+    (target / "pyodide-lock.json").write_text(trimmed_lockfile(pyodide, micropip))
+
+    pyscript = fetch_npm(PYSCRIPT)
+    shutil.copytree(pyscript / "dist", out / "vendor" / "pyscript", ignore=ignore_maps)
+
+    webtorrent = fetch_npm(WEBTORRENT)
+    (out / "vendor" / "webtorrent").mkdir(parents=True)
+    shutil.copy2(webtorrent / "dist" / "webtorrent.min.js", out / "vendor" / "webtorrent")
+
+    wheels = out / "wheels"
+    wheels.mkdir()
+    segno = fetch_wheel(SEGNO)
+    shutil.copy2(segno, wheels / segno.name)
+
+
+def ignore_maps(_directory: str, names: list[str]) -> list[str]:
+    return [name for name in names if name.endswith(".map")]
+
+
+def trimmed_lockfile(pyodide: Path, micropip: Path) -> str:
+    """Pyodide's lockfile, keeping only the packages we ship, with our wheels' hashes.
+
+    The browser checks each wheel against the lockfile's sha256; PyPI's micropip wheel is not
+    byte-identical to the one Pyodide's lockfile names, so the hash is rewritten to what we ship.
+    """
+    lock = json.loads((pyodide / "pyodide-lock.json").read_text())
+    entry = lock["packages"]["micropip"]
+    entry["file_name"] = micropip.name
+    entry["sha256"] = sha256(micropip)
+    lock["packages"] = {"micropip": entry}
+    return json.dumps(lock, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------- the site
+
+
+def draw_icon(size: int, maskable: bool) -> bytes:
+    """The app icon as PNG: a record dot with sound waves, drawn here so git holds no binaries.
+
+    A maskable icon fills its square (the OS crops it); the plain one is a rounded tile.
+    """
+    background, accent, wave = (0x12, 0x34, 0x3B), (0xF2, 0x6B, 0x5B), (0xE8, 0xF1, 0xF2)
+    c = (size - 1) / 2
+    radius = size * (0.22 if maskable else 0.5)  # corner radius of the tile
+    rows = []
+    for y in range(size):
+        row = bytearray([0])
+        for x in range(size):
+            dx, dy = abs(x - c), abs(y - c)
+            # rounded-square tile
+            ex, ey = max(dx - (c - radius), 0), max(dy - (c - radius), 0)
+            inside = maskable or (ex * ex + ey * ey) <= radius * radius
+            if not inside:
+                row += bytes((0, 0, 0, 0))
+                continue
+            d = ((x - c) ** 2 + (y - c) ** 2) ** 0.5 / size
+            color = background
+            if d < 0.13:
+                color = accent
+            elif any(abs(d - r) < 0.025 and x > c for r in (0.21, 0.3)):
+                color = wave
+            row += bytes((*color, 255))
+        rows.append(bytes(row))
+    raw = zlib.compress(b"".join(rows), 9)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def write_icons(out: Path) -> None:
+    icons = out / "icons"
+    icons.mkdir(exist_ok=True)
+    for size in (192, 512):
+        (icons / f"icon-{size}.png").write_bytes(draw_icon(size, maskable=False))
+    (icons / "maskable-512.png").write_bytes(draw_icon(512, maskable=True))
+
+
+def zip_package(out: Path) -> None:
+    """The Python package as one zip, unpacked by PyScript in one request."""
+    with zipfile.ZipFile(out / "seedvox.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted((PY / "seedvox").rglob("*.py")):
+            archive.write(path, path.relative_to(PY).as_posix())
+
+
+def site_config(trackers: list[str], ice: list[dict], version: str) -> dict:
+    return {"version": version, "trackers": trackers, "iceServers": ice}
+
+
+def content_hash(out: Path, skip: set[str]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        rel = path.relative_to(out).as_posix()
+        if rel in skip:
+            continue
+        digest.update(rel.encode())
+        digest.update(sha256(path).encode())
+    return digest.hexdigest()[:16]
+
+
+def write_service_worker(out: Path) -> str:
+    """Inject the precache list and a cache name derived from the build's content."""
+    files = sorted(
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and p.name != "sw.js"
+    )
+    build_id = content_hash(out, skip={"sw.js"})
+    source = (WEB / "sw.js").read_text()
+    source = source.replace("__BUILD_ID__", build_id)
+    source = source.replace("__PRECACHE__", json.dumps(["./", *files], indent=2))
+    (out / "sw.js").write_text(source)
+    return build_id
+
+
+def build(
+    out: Path = DIST,
+    trackers: list[str] | None = None,
+    ice: list[dict] | None = None,
+    label: str = "",
+) -> str:
+    """Write a complete static site to `out`; returns the build id (content hash)."""
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(WEB, out, ignore=shutil.ignore_patterns("sw.js"))
+    write_icons(out)
+    vendor(out)
+    zip_package(out)
+    version = f"{read_version()}{'+' + label if label else ''}"
+    config = site_config(list(trackers or DEFAULT_TRACKERS), list(ICE if ice is None else ice), version)
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+    build_id = write_service_worker(out)
+    log(f"built {out} ({build_id})")
+    return build_id
+
+
+ICE = list(DEFAULT_ICE)
+
+
+def read_version() -> str:
+    for line in (ROOT / "pyproject.toml").read_text().splitlines():
+        if line.startswith("version"):
+            return line.split("=", 1)[1].strip().strip('"')
+    return "0"
+
+
+# ---------------------------------------------------------------- serving
+
+
+class StaticHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves dist/ with the MIME types the runtime needs (wasm!) under an optional sub-path."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    prefix = "/"
+
+    def translate_path(self, path: str) -> str:
+        if not path.startswith(self.prefix):
+            return str(Path(self.directory) / "__outside_prefix__")
+        return super().translate_path("/" + path[len(self.prefix):])
+
+    def end_headers(self) -> None:
+        # Revalidate every time so a new deployment is seen; unchanged files answer 304.
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        if os.environ.get("SEEDVOX_HTTP_LOG"):
+            super().log_message(format, *args)
+
+
+def make_server(directory: Path, host: str = "127.0.0.1", port: int = 0, prefix: str = "/"):
+    """A threaded static server for `directory`; port 0 picks a free port."""
+    prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
+    handler = type("Handler", (StaticHandler,), {"prefix": prefix})
+    return http.server.ThreadingHTTPServer((host, port), partial(handler, directory=str(directory)))
+
+
+def start_tracker(port: int = 8000, host: str = "127.0.0.1") -> subprocess.Popen:
+    """The real bittorrent-tracker (WebSocket only) from tests/tracker, on loopback."""
+    install_tracker()
+    return subprocess.Popen(
+        ["node", str(TRACKER_DIR / "tracker.mjs"), "--host", host, "--port", str(port)],
+        env={**os.environ, "NODE_PATH": str(CACHE / "tracker" / "node_modules")},
+    )
+
+
+def install_tracker() -> Path:
+    """`npm ci` the tracker's pinned dependencies into the cache (lockfile = hashes)."""
+    target = CACHE / "tracker"
+    stamp = target / ".lock-sha256"
+    lock = TRACKER_DIR / "package-lock.json"
+    if stamp.exists() and stamp.read_text() == sha256(lock):
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy2(TRACKER_DIR / name, target / name)
+    log("npm ci (tracker)")
+    subprocess.run(
+        ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--silent"],
+        cwd=target,
+        check=True,
+    )
+    stamp.write_text(sha256(lock))
+    return target
+
+
+def serve(args: argparse.Namespace) -> None:
+    tracker_url = f"ws://127.0.0.1:{args.tracker_port}"
+    trackers = args.tracker or [tracker_url]
+    build(DIST, trackers=trackers, ice=[] if not args.tracker else None)
+    tracker = start_tracker(args.tracker_port) if not args.tracker else None
+    server = make_server(DIST, port=args.port, prefix=args.prefix)
+    host, port = server.server_address[:2]
+    print(f"Seedvox on http://{host}:{port}{server.RequestHandlerClass.prefix}", flush=True)
+    if tracker:
+        print(f"tracker on {tracker_url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if tracker:
+            tracker.terminate()
+
+
+# ---------------------------------------------------------------- tests and benchmarks
+
+
+def ensure_test_tools() -> None:
+    """Install what the test suite needs on a fresh Debian machine of this kind."""
+    wanted = {"chromium": "chromium", "espeak-ng": "espeak-ng", "node": "nodejs", "npm": "npm"}
+    missing = [pkg for binary, pkg in wanted.items() if shutil.which(binary) is None]
+    if missing:
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        log(f"apt-get install {' '.join(missing)}")
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True)
+        subprocess.run(
+            [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+    log("pip install test dependencies")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "pytest>=8", "playwright>=1.50", "ruff>=0.6"],
+        check=True,
+    )
+    install_tracker()
+
+
+def run_tests(args: argparse.Namespace) -> int:
+    if not args.no_install:
+        ensure_test_tools()
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT)
+    result = subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], cwd=ROOT)
+    return lint.returncode or result.returncode
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    if not args.no_install:
+        ensure_test_tools()
+    return subprocess.run([sys.executable, str(ROOT / "tests" / "bench" / "run.py"), *args.bench_args], cwd=ROOT).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tracker", action="append", help="WebSocket tracker URL (repeatable)")
+    parser.add_argument("--out", type=Path, default=DIST, help="output folder (default dist/)")
+    parser.add_argument("--label", default="", help="suffix for the version shown in Settings")
+    commands = parser.add_subparsers(dest="command")
+    serve_cmd = commands.add_parser("serve", help="build and serve on 127.0.0.1 with a local tracker")
+    serve_cmd.add_argument("--port", type=int, default=8080)
+    serve_cmd.add_argument("--tracker-port", type=int, default=8000)
+    serve_cmd.add_argument("--prefix", default="/", help="serve under this sub-path, e.g. /seedvox/")
+    for name in ("test", "bench"):
+        cmd = commands.add_parser(name)
+        cmd.add_argument("--no-install", action="store_true", help="skip installing tools")
+        cmd.add_argument(f"{name}_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args)
+        return 0
+    if args.command == "test":
+        return run_tests(args)
+    if args.command == "bench":
+        return run_bench(args)
+    build(args.out, trackers=args.tracker, label=args.label)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Seedvox: voice memos in the browser, shared browser to browser over WebTorrent."""

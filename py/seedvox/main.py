@@ -1,0 +1,7 @@
+"""Boot (temporary probe)."""
+
+
+async def start() -> None:
+    from pyscript.js_modules import platform
+
+    platform.markReady()

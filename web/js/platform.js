@@ -1,0 +1,73 @@
+// Browser platform adapter: service worker updates, storage persistence, object URLs, and
+// the boot handshake with js/boot.js. No app logic lives here.
+
+export function markReady() {
+  document.documentElement.dataset.state = "ready";
+  document.getElementById("app")?.setAttribute("aria-busy", "false");
+}
+
+export function bootFailed(message) {
+  window.dispatchEvent(new CustomEvent("seedvox:boot-error", { detail: message }));
+}
+
+export function isSecureContext() {
+  return window.isSecureContext === true;
+}
+
+export async function persistStorage() {
+  if (!navigator.storage?.persist) return false;
+  if (await navigator.storage.persisted()) return true;
+  return navigator.storage.persist();
+}
+
+export async function loadConfig() {
+  const response = await fetch(new URL("./config.json", document.baseURI));
+  if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
+  return response.json();
+}
+
+/**
+ * Register the service worker; call `onUpdate()` when a new build is installed and waiting.
+ * Returns a function that activates the waiting build and reloads once it controls the page.
+ */
+export async function registerServiceWorker(onUpdate) {
+  if (!("serviceWorker" in navigator) || !window.isSecureContext) return null;
+  const registration = await navigator.serviceWorker.register(new URL("./sw.js", document.baseURI));
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  const announce = (worker) => {
+    if (!worker) return;
+    const check = () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) onUpdate();
+    };
+    worker.addEventListener("statechange", check);
+    check();
+  };
+  if (registration.waiting && hadController) onUpdate();
+  registration.addEventListener("updatefound", () => announce(registration.installing));
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (hadController && !reloading) { reloading = true; location.reload(); }
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") registration.update().catch(() => {});
+  });
+  return () => {
+    if (registration.waiting) registration.waiting.postMessage("skip-waiting");
+    else location.reload();
+  };
+}
+
+export function objectUrl(blob) {
+  return URL.createObjectURL(blob);
+}
+
+export function revokeUrl(url) {
+  URL.revokeObjectURL(url);
+}
+
+/** Call `callback()` when the page goes to the background or is closed. */
+export function onHide(callback) {
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") callback();
+  });
+}

@@ -1,0 +1,193 @@
+// IndexedDB adapter. The schema is declared once (STORES + MIGRATIONS); every exported
+// function is one whole transaction returning a Promise, because a Python `await` resumes in
+// a later macrotask and would let a transaction spread over several awaits auto-commit.
+// Audio stays in Blobs: records go in and out as plain objects, never as bytes.
+
+const DB_NAME = "seedvox";
+
+/** Object stores: name -> key path and indexes. Migrations below create them. */
+export const STORES = {
+  memos: { keyPath: "id", indexes: { created: "created" } }, // metadata only
+  audio: { keyPath: "id" },                                   // { id, blob }
+  chunks: { keyPath: ["session", "seq"], indexes: { session: "session" } }, // recording in progress
+  settings: { keyPath: "key" },                               // { key, value }
+};
+
+/** MIGRATIONS[n] upgrades a database from version n to n + 1. Append; never edit. */
+const MIGRATIONS = [
+  (db) => {
+    for (const name of ["memos", "audio", "chunks", "settings"]) {
+      const { keyPath, indexes = {} } = STORES[name];
+      const store = db.createObjectStore(name, { keyPath });
+      for (const [index, path] of Object.entries(indexes)) store.createIndex(index, path);
+    }
+  },
+];
+export const VERSION = MIGRATIONS.length;
+
+let opening = null;
+const listeners = new Set();
+
+/** Called with "versionchange" when another tab upgrades the database (we close ours). */
+export function onChange(callback) {
+  listeners.add(callback);
+}
+
+export function open(name = DB_NAME) {
+  if (opening) return opening;
+  opening = new Promise((resolve, reject) => {
+    const request = indexedDB.open(name, VERSION);
+    request.onupgradeneeded = (event) => {
+      const db = request.result;
+      for (let v = event.oldVersion; v < VERSION; v++) MIGRATIONS[v](db, request.transaction);
+    };
+    request.onsuccess = () => {
+      const db = request.result;
+      db.onversionchange = () => {
+        // Let the other tab's upgrade proceed instead of blocking it forever.
+        db.close();
+        opening = null;
+        for (const callback of listeners) callback("versionchange");
+      };
+      resolve(db);
+    };
+    request.onerror = () => { opening = null; reject(request.error); };
+    request.onblocked = () => console.warn("seedvox: database upgrade waits for another tab");
+  });
+  return opening;
+}
+
+/** Run `body(stores)` in one transaction; resolve with what it put in `result.value`. */
+async function transaction(names, mode, body) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(names, mode);
+    const stores = Object.fromEntries(names.map((n) => [n, tx.objectStore(n)]));
+    const result = { value: undefined };
+    tx.oncomplete = () => resolve(result.value);
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new DOMException("Transaction aborted", "AbortError"));
+    try {
+      body(stores, result, tx);
+    } catch (error) {
+      tx.abort();
+      reject(error);
+    }
+  });
+}
+
+const req = (request, then) => { request.onsuccess = () => then(request.result); };
+
+// ---------------------------------------------------------------- memos
+
+/** All memos not marked deleted, newest first (metadata only, no audio). */
+export function listMemos() {
+  return transaction(["memos"], "readonly", ({ memos }, result) => {
+    req(memos.index("created").getAll(), (rows) => {
+      result.value = rows.filter((m) => !m.deleted).reverse();
+    });
+  });
+}
+
+export function getMemo(id) {
+  return transaction(["memos"], "readonly", ({ memos }, result) => {
+    req(memos.get(id), (row) => { result.value = row ?? null; });
+  });
+}
+
+export function getAudio(id) {
+  return transaction(["audio"], "readonly", ({ audio }, result) => {
+    req(audio.get(id), (row) => { result.value = row ? row.blob : null; });
+  });
+}
+
+/** Metadata update (rename, description, delete mark). */
+export function putMemo(memo) {
+  return transaction(["memos"], "readwrite", ({ memos }) => { memos.put(memo); });
+}
+
+/** A new memo with its audio, atomically. */
+export function saveMemo(memo, blob) {
+  return transaction(["memos", "audio"], "readwrite", ({ memos, audio }) => {
+    memos.put(memo);
+    audio.put({ id: memo.id, blob });
+  });
+}
+
+/** Remove for good the memos marked deleted (the undo window is over) or all memos. */
+export function purge({ all = false } = {}) {
+  return transaction(["memos", "audio"], "readwrite", ({ memos, audio }, result) => {
+    result.value = 0;
+    req(memos.getAll(), (rows) => {
+      for (const memo of rows) {
+        if (all || memo.deleted) {
+          memos.delete(memo.id);
+          audio.delete(memo.id);
+          result.value += 1;
+        }
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------- recording chunks
+
+export function appendChunk(chunk) {
+  return transaction(["chunks"], "readwrite", ({ chunks }) => { chunks.put(chunk); });
+}
+
+/** Recording sessions that have chunks: [{session, mime, started, count, size, lastAt}]. */
+export function listSessions() {
+  return transaction(["chunks"], "readonly", ({ chunks }, result) => {
+    const sessions = new Map();
+    req(chunks.openCursor(), function step(cursor) {
+      if (!cursor) {
+        result.value = [...sessions.values()];
+        return;
+      }
+      const { session, mime, started, at, blob } = cursor.value;
+      const s = sessions.get(session) || { session, mime, started, count: 0, size: 0, lastAt: 0 };
+      s.count += 1;
+      s.size += blob.size;
+      s.lastAt = Math.max(s.lastAt, at);
+      sessions.set(session, s);
+      cursor.continue();
+    });
+    // openCursor fires onsuccess repeatedly on the same request; req() set it once.
+  });
+}
+
+/** Turn a session's chunks into a memo with its audio, and drop the chunks: one transaction. */
+export function finishSession(session, memo) {
+  return transaction(["chunks", "memos", "audio"], "readwrite", ({ chunks, memos, audio }, result) => {
+    const range = IDBKeyRange.bound([session, -Infinity], [session, Infinity]);
+    req(chunks.getAll(range), (rows) => {
+      if (!rows.length) { result.value = null; return; }
+      rows.sort((a, b) => a.seq - b.seq);
+      const blob = new Blob(rows.map((r) => r.blob), { type: memo.mime });
+      const saved = { ...memo, size: blob.size };
+      memos.put(saved);
+      audio.put({ id: saved.id, blob });
+      chunks.delete(range);
+      result.value = saved;
+    });
+  });
+}
+
+export function dropSession(session) {
+  return transaction(["chunks"], "readwrite", ({ chunks }) => {
+    chunks.delete(IDBKeyRange.bound([session, -Infinity], [session, Infinity]));
+  });
+}
+
+// ---------------------------------------------------------------- settings
+
+export function getSetting(key) {
+  return transaction(["settings"], "readonly", ({ settings }, result) => {
+    req(settings.get(key), (row) => { result.value = row ? row.value : null; });
+  });
+}
+
+export function putSetting(key, value) {
+  return transaction(["settings"], "readwrite", ({ settings }) => { settings.put({ key, value }); });
+}
