@@ -342,20 +342,30 @@ class StaticHandler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def make_server(directory: Path, host: str = "127.0.0.1", port: int = 0, prefix: str = "/"):
-    """A threaded static server for `directory`; port 0 picks a free port."""
+def make_server(
+    directory: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    prefix: str = "/",
+    mime_overrides: dict[str, str] | None = None,
+):
+    """A threaded static server for `directory`; port 0 picks a free port.
+
+    `mime_overrides` exists so tests can reproduce a misconfigured host (e.g. wasm as
+    application/octet-stream) and check that the app says so.
+    """
     prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
-    handler = type("Handler", (StaticHandler,), {"prefix": prefix})
+    types = {**StaticHandler.extensions_map, **(mime_overrides or {})}
+    handler = type("Handler", (StaticHandler,), {"prefix": prefix, "extensions_map": types})
     return http.server.ThreadingHTTPServer((host, port), partial(handler, directory=str(directory)))
 
 
 def start_tracker(port: int = 8000, host: str = "127.0.0.1") -> subprocess.Popen:
     """The real bittorrent-tracker (WebSocket only) from tests/tracker, on loopback."""
-    install_tracker()
-    return subprocess.Popen(
-        ["node", str(TRACKER_DIR / "tracker.mjs"), "--host", host, "--port", str(port)],
-        env={**os.environ, "NODE_PATH": str(CACHE / "tracker" / "node_modules")},
-    )
+    target = install_tracker()
+    # ES modules resolve packages beside the script (NODE_PATH is ignored), so run a copy there.
+    shutil.copy2(TRACKER_DIR / "tracker.mjs", target / "tracker.mjs")
+    return subprocess.Popen(["node", str(target / "tracker.mjs"), "--host", host, "--port", str(port)])
 
 
 def install_tracker() -> Path:
