@@ -18,15 +18,16 @@ import http.server
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
-import struct
 import tarfile
 import zipfile
 import zlib
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent
 WEB = ROOT / "web"
@@ -67,11 +68,21 @@ class WheelPin:
         return f"{self.name}-{self.version}-py3-none-any.whl"
 
 
-PYODIDE = NpmPin("pyodide", "314.0.7", "66b7949e5a0cba2250b586d7e368bf12fb482800748d182c4618254b685ffaa0")
-PYSCRIPT = NpmPin("@pyscript/core", "0.7.31", "b2ca1a0c0956aebd990a7c8524cca1eb061444a8319a7264d2f31ef30bea276a")
-WEBTORRENT = NpmPin("webtorrent", "3.0.21", "0d4457087237cd9fed0bd5b6db9c0b85e91b4fe037d4c5b007f4066bee595950")
-MICROPIP = WheelPin("micropip", "0.11.1", "768de165adb8e66906039d8fec4127a57f522dfdf8e6fbff877a4616941ecfd3")
-SEGNO = WheelPin("segno", "1.6.6", "28c7d081ed0cf935e0411293a465efd4d500704072cdb039778a2ab8736190c7")
+PYODIDE = NpmPin(
+    "pyodide", "314.0.7", "66b7949e5a0cba2250b586d7e368bf12fb482800748d182c4618254b685ffaa0"
+)
+PYSCRIPT = NpmPin(
+    "@pyscript/core", "0.7.31", "b2ca1a0c0956aebd990a7c8524cca1eb061444a8319a7264d2f31ef30bea276a"
+)
+WEBTORRENT = NpmPin(
+    "webtorrent", "3.0.21", "0d4457087237cd9fed0bd5b6db9c0b85e91b4fe037d4c5b007f4066bee595950"
+)
+MICROPIP = WheelPin(
+    "micropip", "0.11.1", "768de165adb8e66906039d8fec4127a57f522dfdf8e6fbff877a4616941ecfd3"
+)
+SEGNO = WheelPin(
+    "segno", "1.6.6", "28c7d081ed0cf935e0411293a465efd4d500704072cdb039778a2ab8736190c7"
+)
 PYODIDE_PYTHON = "3.14"
 
 # The five files a static site needs from the pyodide package (shared/FACTS.md).
@@ -130,7 +141,14 @@ def fetch_npm(pin: NpmPin) -> Path:
     if not tarball.exists():
         log(f"npm pack {pin.name}@{pin.version}")
         subprocess.run(
-            ["npm", "pack", "--silent", f"{pin.name}@{pin.version}", "--pack-destination", downloads],
+            [
+                "npm",
+                "pack",
+                "--silent",
+                f"{pin.name}@{pin.version}",
+                "--pack-destination",
+                downloads,
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -151,9 +169,18 @@ def fetch_wheel(pin: WheelPin) -> Path:
         log(f"pip download {pin.name}=={pin.version}")
         subprocess.run(
             [
-                sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                "--only-binary=:all:", "--python-version", PYODIDE_PYTHON,
-                "--dest", downloads, f"{pin.name}=={pin.version}",
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                PYODIDE_PYTHON,
+                "--dest",
+                downloads,
+                f"{pin.name}=={pin.version}",
             ],
             check=True,
         )
@@ -275,9 +302,7 @@ def content_hash(out: Path, skip: set[str]) -> str:
 def write_service_worker(out: Path) -> str:
     """Inject the precache list and a cache name derived from the build's content."""
     files = sorted(
-        p.relative_to(out).as_posix()
-        for p in out.rglob("*")
-        if p.is_file() and p.name != "sw.js"
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != "sw.js"
     )
     build_id = content_hash(out, skip={"sw.js"})
     source = (WEB / "sw.js").read_text()
@@ -301,7 +326,9 @@ def build(
     vendor(out)
     zip_package(out)
     version = f"{read_version()}{'+' + label if label else ''}"
-    config = site_config(list(trackers or DEFAULT_TRACKERS), list(ICE if ice is None else ice), version)
+    config = site_config(
+        list(trackers or DEFAULT_TRACKERS), list(ICE if ice is None else ice), version
+    )
     (out / "config.json").write_text(json.dumps(config, indent=2))
     build_id = write_service_worker(out)
     log(f"built {out} ({build_id})")
@@ -324,13 +351,13 @@ def read_version() -> str:
 class StaticHandler(http.server.SimpleHTTPRequestHandler):
     """Serves dist/ with the MIME types the runtime needs (wasm!) under an optional sub-path."""
 
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    extensions_map: ClassVar[dict[str, str]] = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
     prefix = "/"
 
     def translate_path(self, path: str) -> str:
         if not path.startswith(self.prefix):
             return str(Path(self.directory) / "__outside_prefix__")
-        return super().translate_path("/" + path[len(self.prefix):])
+        return super().translate_path("/" + path[len(self.prefix) :])
 
     def end_headers(self) -> None:
         # Revalidate every time so a new deployment is seen; unchanged files answer 304.
@@ -365,7 +392,9 @@ def start_tracker(port: int = 8000, host: str = "127.0.0.1") -> subprocess.Popen
     target = install_tracker()
     # ES modules resolve packages beside the script (NODE_PATH is ignored), so run a copy there.
     shutil.copy2(TRACKER_DIR / "tracker.mjs", target / "tracker.mjs")
-    return subprocess.Popen(["node", str(target / "tracker.mjs"), "--host", host, "--port", str(port)])
+    return subprocess.Popen(
+        ["node", str(target / "tracker.mjs"), "--host", host, "--port", str(port)]
+    )
 
 
 def install_tracker() -> Path:
@@ -425,8 +454,17 @@ def ensure_test_tools() -> None:
         )
     log("pip install test dependencies")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "pytest>=8", "playwright>=1.50", "ruff>=0.6"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "pytest>=8",
+            "playwright>=1.50",
+            "ruff>=0.6",
+        ],
         check=True,
     )
     install_tracker()
@@ -443,19 +481,27 @@ def run_tests(args: argparse.Namespace) -> int:
 def run_bench(args: argparse.Namespace) -> int:
     if not args.no_install:
         ensure_test_tools()
-    return subprocess.run([sys.executable, str(ROOT / "tests" / "bench" / "run.py"), *args.bench_args], cwd=ROOT).returncode
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "bench" / "run.py"), *args.bench_args], cwd=ROOT
+    ).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tracker", action="append", help="WebSocket tracker URL (repeatable)")
     parser.add_argument("--out", type=Path, default=DIST, help="output folder (default dist/)")
     parser.add_argument("--label", default="", help="suffix for the version shown in Settings")
     commands = parser.add_subparsers(dest="command")
-    serve_cmd = commands.add_parser("serve", help="build and serve on 127.0.0.1 with a local tracker")
+    serve_cmd = commands.add_parser(
+        "serve", help="build and serve on 127.0.0.1 with a local tracker"
+    )
     serve_cmd.add_argument("--port", type=int, default=8080)
     serve_cmd.add_argument("--tracker-port", type=int, default=8000)
-    serve_cmd.add_argument("--prefix", default="/", help="serve under this sub-path, e.g. /seedvox/")
+    serve_cmd.add_argument(
+        "--prefix", default="/", help="serve under this sub-path, e.g. /seedvox/"
+    )
     for name in ("test", "bench"):
         cmd = commands.add_parser(name)
         cmd.add_argument("--no-install", action="store_true", help="skip installing tools")

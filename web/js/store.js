@@ -114,13 +114,13 @@ export function saveMemo(memo, blob) {
   });
 }
 
-/** Remove for good the memos marked deleted (the undo window is over) or all memos. */
-export function purge({ all = false } = {}) {
+/** Remove for good the memos marked deleted before `deletedBefore` (ms), or all memos. */
+export function purge({ all = false, deletedBefore = Infinity } = {}) {
   return transaction(["memos", "audio"], "readwrite", ({ memos, audio }, result) => {
     result.value = 0;
     req(memos.getAll(), (rows) => {
       for (const memo of rows) {
-        if (all || memo.deleted) {
+        if (all || (memo.deleted && memo.deleted <= deletedBefore)) {
           memos.delete(memo.id);
           audio.delete(memo.id);
           result.value += 1;

@@ -1,0 +1,92 @@
+"""The IndexedDB store (web/js/store.js) seen from Python, in terms of core models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyscript.js_modules import store as js_store
+
+from ..core.memo import Memo
+from ..core.recording import Session
+from .interop import to_object, to_python
+
+
+class StorageFull(Exception):
+    """The browser refused to store more (QuotaExceededError)."""
+
+
+def _translate(error: Exception) -> Exception:
+    if "QuotaExceeded" in str(error):
+        return StorageFull(str(error))
+    return error
+
+
+async def _call(promise: Any) -> Any:
+    try:
+        return await promise
+    except Exception as error:  # JsException: map the ones callers act on
+        raise _translate(error) from error
+
+
+async def list_memos() -> list[Memo]:
+    rows = to_python(await _call(js_store.listMemos()))
+    return [Memo.from_record(row) for row in rows]
+
+
+async def get_memo(memo_id: str) -> Memo | None:
+    row = await _call(js_store.getMemo(memo_id))
+    return Memo.from_record(to_python(row)) if row else None
+
+
+async def get_audio(memo_id: str) -> Any:
+    """The memo's audio as a JS Blob (never copied into Python)."""
+    return await _call(js_store.getAudio(memo_id))
+
+
+async def put_memo(memo: Memo) -> None:
+    await _call(js_store.putMemo(to_object(memo.to_record())))
+
+
+async def save_memo(memo: Memo, blob: Any) -> None:
+    await _call(js_store.saveMemo(to_object(memo.to_record()), blob))
+
+
+async def purge(*, deleted_before: float | None = None, everything: bool = False) -> int:
+    options: dict[str, Any] = {"all": everything}
+    if deleted_before is not None:
+        options["deletedBefore"] = deleted_before
+    return int(await _call(js_store.purge(to_object(options))))
+
+
+async def append_chunk(session: str, seq: int, blob: Any, mime: str, started: float, at: float):
+    record = {"session": session, "seq": seq, "mime": mime, "started": started, "at": at}
+    js_record = to_object(record)
+    js_record.blob = blob
+    await _call(js_store.appendChunk(js_record))
+
+
+async def list_sessions() -> list[Session]:
+    rows = to_python(await _call(js_store.listSessions()))
+    return [Session.from_record(row) for row in rows]
+
+
+async def finish_session(session: str, memo: Memo) -> Memo | None:
+    """Assemble a session's chunks into the memo's audio (one transaction)."""
+    row = await _call(js_store.finishSession(session, to_object(memo.to_record())))
+    return Memo.from_record(to_python(row)) if row else None
+
+
+async def drop_session(session: str) -> None:
+    await _call(js_store.dropSession(session))
+
+
+async def get_setting(key: str) -> Any:
+    return to_python(await _call(js_store.getSetting(key)))
+
+
+async def put_setting(key: str, value: Any) -> None:
+    await _call(js_store.putSetting(key, to_object(value)))
+
+
+def on_change(callback: Any) -> None:
+    js_store.onChange(callback)

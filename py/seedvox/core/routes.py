@@ -1,0 +1,49 @@
+"""Hash routes: the whole app state worth a URL lives in the fragment, which no server sees.
+
+#/                  library
+#/memo/<id>         one memo
+#/settings          settings
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_MEMO_ID = re.compile(r"^[0-9a-f]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # "library" | "memo" | "settings" | "not_found"
+    params: dict[str, str] = field(default_factory=dict)
+
+
+LIBRARY = Route("library")
+SETTINGS = Route("settings")
+
+
+def parse(fragment: str) -> Route:
+    """Route for a location.hash value ('#/memo/ab12', '', '#/')."""
+    path = fragment.removeprefix("#").split("?", 1)[0]
+    parts = [part for part in path.split("/") if part]
+    if not parts:
+        return LIBRARY
+    head, rest = parts[0], parts[1:]
+    if head == "settings" and not rest:
+        return SETTINGS
+    if head == "memo" and len(rest) == 1 and _MEMO_ID.match(rest[0]):
+        return Route("memo", {"id": rest[0]})
+    return Route("not_found", {"path": path[:200]})
+
+
+def href(route: Route) -> str:
+    if route.name == "memo":
+        return f"#/memo/{route.params['id']}"
+    if route.name == "settings":
+        return "#/settings"
+    return "#/"
+
+
+def memo(memo_id: str) -> Route:
+    return Route("memo", {"id": memo_id})

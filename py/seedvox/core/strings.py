@@ -1,0 +1,71 @@
+"""Every user-visible string, per language. Views look strings up here and nowhere else."""
+
+from __future__ import annotations
+
+DEFAULT_LANGUAGE = "en"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "app.name": "Seedvox",
+        "boot.failed": "Seedvox could not start: {reason}",
+        "boot.insecure": (
+            "Seedvox needs a secure connection: open it over HTTPS (or on localhost). "
+            "The microphone, offline use and sharing are not available on plain HTTP."
+        ),
+        "library.heading": "Voice memos",
+        "library.empty": "No memos yet. Press Record to make your first one.",
+        "library.recovered": "Recovered",
+        "library.delete_all": "Delete all",
+        "library.delete_all.confirm": "Delete all {count} memos? This cannot be undone.",
+        "library.delete_all.ok": "Delete everything",
+        "library.deleted_all": "All memos deleted.",
+        "memo.default_title": "Memo {date}",
+        "memo.untitled": "Untitled memo",
+        "memo.not_found": "That memo is not in your library.",
+        "memo.title": "Title",
+        "memo.description": "Description",
+        "memo.play": "Play",
+        "memo.pause": "Pause",
+        "memo.seek": "Seek",
+        "memo.download": "Download",
+        "memo.delete": "Delete",
+        "memo.back": "Back to library",
+        "memo.saved": "Saved.",
+        "memo.deleted": "Memo deleted.",
+        "memo.undo": "Undo",
+        "memo.restored": "Memo restored.",
+        "memo.recovered_note": "Recovered after the app was closed during recording.",
+        "memo.play_failed": "This memo cannot be played in this browser ({reason}).",
+        "record.record": "Record",
+        "record.stop": "Stop",
+        "record.level": "Input level",
+        "record.saved": "Memo saved.",
+        "record.too_short": "Nothing was recorded.",
+        "record.unsupported": "This browser cannot record audio.",
+        "record.denied": "Seedvox was not allowed to use the microphone.",
+        "record.no_device": "No microphone was found.",
+        "record.failed": "Recording failed: {reason}",
+        "record.recovered": "Recovered {count} unfinished recording(s).",
+        "record.storage_full": (
+            "Your browser's storage is full, so the recording could not be saved."
+        ),
+        "settings.heading": "Settings",
+        "settings.version": "Version {version}",
+        "settings.storage_persisted": "Memos are kept in persistent storage.",
+        "settings.storage_best_effort": (
+            "The browser may clear memos when space runs low. Install Seedvox to keep them."
+        ),
+        "update.available": "Update available",
+        "update.reload": "Reload",
+        "dialog.cancel": "Cancel",
+        "error.generic": "Something went wrong: {reason}",
+        "store.changed_elsewhere": "Seedvox was updated in another tab. Reload to continue.",
+    },
+}
+
+
+def t(key: str, language: str = DEFAULT_LANGUAGE, **values: object) -> str:
+    """The string for `key` in `language` (falling back to English), formatted with `values`."""
+    table = STRINGS.get(language, STRINGS[DEFAULT_LANGUAGE])
+    text = table.get(key) or STRINGS[DEFAULT_LANGUAGE][key]
+    return text.format(**values) if values else text

@@ -1,0 +1,1 @@
+"""Views: render state into the DOM of web/index.html and turn DOM events into actions."""

@@ -1,0 +1,54 @@
+"""The router: location.hash -> one view entered, the previous one left."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pyscript import window
+
+from ..core import routes
+from ..core.strings import t
+from .dom import Listeners, by_id, show
+from .library import LibraryView
+from .memo import MemoView
+from .settings import SettingsView
+from .shell import Shell
+
+
+class View(Protocol):
+    section: Any
+
+    async def enter(self, route: routes.Route) -> None: ...
+
+    def leave(self) -> None: ...
+
+
+class App:
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.library = LibraryView(shell)
+        self.memo = MemoView(shell, on_change=self.library.refresh)
+        self.settings = SettingsView(shell)
+        self.views: dict[str, View] = {
+            "library": self.library,
+            "memo": self.memo,
+            "settings": self.settings,
+        }
+        self.current: View | None = None
+        self._listeners = Listeners(shell.report)
+
+    def start(self) -> None:
+        self._listeners.on(window, "hashchange", lambda _e: self.route())
+
+    async def route(self) -> None:
+        route = routes.parse(str(window.location.hash))
+        view = self.views.get(route.name, self.library)
+        if self.current is not None:
+            self.current.leave()
+            show(self.current.section, False)
+        self.current = view
+        await view.enter(route)
+        show(view.section, True)
+        by_id("boot-message").hidden = True
+        if route.name == "not_found":
+            self.shell.status.show(t("memo.not_found"))

@@ -1,0 +1,208 @@
+"""The library: Record/Stop with a level meter, and the list of memos, newest first."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pyscript import document
+
+from ..adapters import interop, store
+from ..adapters.recorder import Microphone, RecorderError
+from ..core import routes
+from ..core.format import clock, date_label, iso_duration, iso_instant
+from ..core.memo import Memo, new_id, newest_first
+from ..core.recording import MIN_DURATION_S, Recording, State
+from ..core.strings import t
+from .dom import Listeners, by_id, clear, h, show
+from .shell import Shell
+
+TICK_SECONDS = 0.25
+
+
+class LibraryView:
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.section = by_id("view-library")
+        self.list = by_id("memos")
+        self.empty = by_id("empty")
+        self.record_button = by_id("record")
+        self.stop_button = by_id("stop")
+        self.delete_all_button = by_id("delete-all")
+        self.level = by_id("level")
+        self.elapsed = by_id("elapsed")
+        self.memos: list[Memo] = []
+        self.recording = Recording(session="")
+        self._microphone: Microphone | None = None
+        self._writes: set[asyncio.Task] = set()
+        self._ticker: asyncio.Task | None = None
+        self._listeners = Listeners(shell.report)
+        self._listeners.on(self.record_button, "click", lambda _e: self.start_recording())
+        self._listeners.on(self.stop_button, "click", lambda _e: self.stop_recording())
+        self._listeners.on(self.delete_all_button, "click", lambda _e: self.delete_all())
+        by_id("library-heading").textContent = t("library.heading")
+        self.record_button.textContent = t("record.record")
+        self.stop_button.textContent = t("record.stop")
+        self.level.setAttribute("aria-label", t("record.level"))
+        self.delete_all_button.textContent = t("library.delete_all")
+
+    def enable(self, recording_possible: bool) -> None:
+        self.record_button.disabled = not recording_possible
+
+    async def enter(self, _route: routes.Route) -> None:
+        await self.refresh()
+
+    def leave(self) -> None:
+        pass
+
+    async def refresh(self) -> None:
+        self.memos = newest_first(await store.list_memos())
+        self.render()
+
+    def render(self) -> None:
+        offset = interop.utc_offset_minutes()
+        fragment = document.createDocumentFragment()
+        for memo in self.memos:
+            fragment.append(self._item(memo, offset))
+        clear(self.list)
+        self.list.append(fragment)
+        show(self.empty, not self.memos)
+        self.empty.textContent = t("library.empty")
+        show(self.delete_all_button, bool(self.memos))
+
+    def _item(self, memo: Memo, offset: int) -> Any:
+        return h(
+            "li",
+            {"class": "memo"},
+            h("a", {"href": routes.href(routes.memo(memo.id)), "class": "title"}, memo.title),
+            h(
+                "span",
+                {"class": "meta"},
+                h(
+                    "time",
+                    {"datetime": iso_instant(memo.created)},
+                    date_label(memo.created, offset),
+                ),
+                " · ",
+                h(
+                    "time",
+                    {"datetime": iso_duration(memo.duration), "class": "duration"},
+                    clock(memo.duration),
+                ),
+                h("span", {"class": "badge"}, t("library.recovered")) if memo.recovered else None,
+            ),
+        )
+
+    # ------------------------------------------------------------ recording
+
+    async def start_recording(self) -> None:
+        if self.recording.busy:
+            return
+        self.recording = Recording(session=new_id())
+        self.recording.to(State.STARTING)
+        self.record_button.disabled = True
+        try:
+            self._microphone = await Microphone.start(
+                self.recording.session, self._on_chunk, self._on_level
+            )
+        except RecorderError as error:
+            self.recording.to(State.IDLE)
+            self.record_button.disabled = False
+            key = {
+                "denied": "record.denied",
+                "no_device": "record.no_device",
+                "unsupported": "record.unsupported",
+            }.get(error.kind)
+            text = t(key) if key else t("record.failed", reason=error.detail)
+            self.shell.status.show(text, error=True, seconds=None)
+            return
+        self.recording.started = interop.now_ms()
+        self.recording.mime = self._microphone.mime
+        self.recording.to(State.RECORDING)
+        show(self.record_button, False)
+        show(self.stop_button, True)
+        show(self.level, True)
+        self.stop_button.focus()
+        self._ticker = asyncio.ensure_future(self._tick())
+
+    def _on_chunk(self, blob: Any, seq: int, at: float) -> None:
+        # Each chunk is saved as it arrives: a crash loses at most the chunk in flight.
+        task = asyncio.ensure_future(
+            store.append_chunk(
+                self.recording.session,
+                int(seq),
+                blob,
+                self.recording.mime,
+                self.recording.started,
+                float(at),
+            )
+        )
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    def _on_level(self, value: float) -> None:
+        self.level.value = value
+
+    async def _tick(self) -> None:
+        while self.recording.state is State.RECORDING and self._microphone:
+            self.elapsed.textContent = clock(self._microphone.elapsed())
+            await asyncio.sleep(TICK_SECONDS)
+
+    async def stop_recording(self) -> None:
+        if self.recording.state is not State.RECORDING or not self._microphone:
+            return
+        self.recording.to(State.STOPPING)
+        self.stop_button.disabled = True
+        try:
+            duration = await self._microphone.stop()
+            results = await asyncio.gather(*list(self._writes), return_exceptions=True)
+            failures = [r for r in results if isinstance(r, BaseException)]
+            if failures:
+                raise failures[0]
+            await self._save(duration)
+        except store.StorageFull:
+            self.shell.status.show(t("record.storage_full"), error=True, seconds=None)
+        finally:
+            self._microphone = None
+            self.recording.to(State.IDLE)
+            self.stop_button.disabled = False
+            show(self.stop_button, False)
+            show(self.record_button, True)
+            show(self.level, False)
+            self.level.value = 0
+            self.elapsed.textContent = ""
+            self.record_button.disabled = False
+            self.record_button.focus()
+
+    async def _save(self, duration: float) -> None:
+        session = self.recording.session
+        if duration < MIN_DURATION_S:
+            await store.drop_session(session)
+            self.shell.status.show(t("record.too_short"))
+            return
+        memo = Memo.new(
+            self.recording.started,
+            duration,
+            self.recording.mime,
+            interop.utc_offset_minutes(),
+            id=session,
+        )
+        saved = await store.finish_session(session, memo)
+        if saved is None:
+            self.shell.status.show(t("record.too_short"))
+            return
+        await self.refresh()
+        self.shell.status.show(t("record.saved"))
+
+    # ------------------------------------------------------------ delete all
+
+    async def delete_all(self) -> None:
+        count = len(self.memos)
+        if not count:
+            return
+        question = t("library.delete_all.confirm", count=count)
+        if not await self.shell.confirm(question, t("library.delete_all.ok")):
+            return
+        await store.purge(everything=True)
+        await self.refresh()
+        self.shell.status.show(t("library.deleted_all"))

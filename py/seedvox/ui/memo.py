@@ -1,0 +1,199 @@
+"""One memo: play/pause with seek, title and description, download, delete with undo."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ..adapters import interop, platform, store
+from ..core import routes
+from ..core.format import clock, date_label, iso_instant
+from ..core.memo import UNDO_WINDOW_MS, Memo
+from ..core.strings import t
+from .dom import Listeners, by_id, clear, h
+from .shell import Shell
+
+
+class MemoView:
+    def __init__(self, shell: Shell, on_change: Any) -> None:
+        self.shell = shell
+        self.section = by_id("view-memo")
+        self._on_change = on_change  # called after the library changed (delete, restore)
+        self._listeners = Listeners(shell.report)
+        self._url: str | None = None
+        self.memo: Memo | None = None
+        self.audio: Any = None
+
+    async def enter(self, route: routes.Route) -> None:
+        memo = await store.get_memo(route.params["id"])
+        blob = await store.get_audio(memo.id) if memo and memo.deleted is None else None
+        if memo is None or memo.deleted is not None or blob is None:
+            self._render_missing()
+            return
+        self.memo = memo
+        self._url = platform.object_url(blob)
+        self._render(memo)
+
+    def leave(self) -> None:
+        if self.audio is not None:
+            self.audio.pause()
+            self.audio = None
+        self._listeners.clear()
+        if self._url:
+            platform.revoke_url(self._url)
+            self._url = None
+        clear(self.section)
+        self.memo = None
+
+    def _render_missing(self) -> None:
+        clear(self.section)
+        self.section.append(
+            h("h1", {"id": "memo-heading"}, t("memo.not_found")),
+            h("a", {"href": routes.href(routes.LIBRARY)}, t("memo.back")),
+        )
+
+    def _render(self, memo: Memo) -> None:
+        on = self._listeners.on
+        offset = interop.utc_offset_minutes()
+        self.heading = h("h1", {"id": "memo-heading"}, memo.title)
+        self.audio = h("audio", {"preload": "auto", "src": self._url})
+        self.play = h("button", {"type": "button", "class": "primary"}, t("memo.play"))
+        self.seek = h(
+            "input",
+            {
+                "type": "range",
+                "min": "0",
+                "max": f"{max(memo.duration, 0.01):.2f}",
+                "step": "0.01",
+                "value": "0",
+                "aria-label": t("memo.seek"),
+            },
+        )
+        self.position = h("span", {"class": "position"}, self._position_text(0))
+        title = h(
+            "input",
+            {
+                "id": "memo-title",
+                "type": "text",
+                "maxlength": "200",
+                "value": memo.title,
+                "autocomplete": "off",
+            },
+        )
+        description = h(
+            "textarea",
+            {"id": "memo-description", "rows": "4", "maxlength": "5000"},
+            memo.description,
+        )
+        download = h(
+            "a",
+            {"href": self._url, "download": memo.download_name, "class": "button"},
+            t("memo.download"),
+        )
+        delete = h("button", {"type": "button", "class": "danger"}, t("memo.delete"))
+
+        clear(self.section)
+        self.section.append(
+            h("a", {"href": routes.href(routes.LIBRARY), "class": "back"}, t("memo.back")),
+            self.heading,
+            h(
+                "p",
+                {"class": "meta"},
+                h(
+                    "time",
+                    {"datetime": iso_instant(memo.created)},
+                    date_label(memo.created, offset),
+                ),
+            ),
+            h("p", {"class": "note"}, t("memo.recovered_note")) if memo.recovered else None,
+            h("div", {"class": "player"}, self.play, self.seek, self.position, self.audio),
+            h("label", {"for": "memo-title"}, t("memo.title")),
+            title,
+            h("label", {"for": "memo-description"}, t("memo.description")),
+            description,
+            h("div", {"class": "actions"}, download, delete),
+        )
+
+        on(self.play, "click", lambda _e: self.toggle())
+        on(self.audio, "timeupdate", lambda _e: self._sync_position())
+        on(self.audio, "ended", lambda _e: self._ended())
+        on(self.audio, "pause", lambda _e: self._set_playing(False))
+        on(self.audio, "playing", lambda _e: self._set_playing(True))
+        on(self.seek, "input", lambda _e: self._seek())
+        on(title, "change", lambda e: self.save(title=e.target.value))
+        on(title, "keydown", lambda e: e.target.blur() if e.key == "Enter" else None)
+        on(description, "change", lambda e: self.save(description=e.target.value))
+        on(delete, "click", lambda _e: self.delete())
+
+    # ------------------------------------------------------------ playback
+
+    def _position_text(self, seconds: float) -> str:
+        duration = self.memo.duration if self.memo else 0
+        return f"{clock(seconds)} / {clock(duration)}"
+
+    async def toggle(self) -> None:
+        if self.audio.paused:
+            try:
+                await self.audio.play()
+            except Exception as error:
+                self.shell.status.show(t("memo.play_failed", reason=str(error)), error=True)
+        else:
+            self.audio.pause()
+
+    def _set_playing(self, playing: bool) -> None:
+        self.play.textContent = t("memo.pause") if playing else t("memo.play")
+
+    def _sync_position(self) -> None:
+        now = float(self.audio.currentTime)
+        self.seek.value = f"{now:.2f}"
+        self.position.textContent = self._position_text(now)
+
+    def _ended(self) -> None:
+        self._set_playing(False)
+        self.seek.value = self.seek.max
+
+    def _seek(self) -> None:
+        self.audio.currentTime = float(self.seek.value)
+        self.position.textContent = self._position_text(float(self.seek.value))
+
+    # ------------------------------------------------------------ edits
+
+    async def save(self, *, title: str | None = None, description: str | None = None) -> None:
+        memo = self.memo
+        if memo is None:
+            return
+        if title is not None:
+            memo = memo.renamed(title)
+        if description is not None:
+            memo = memo.described(description)
+        if memo == self.memo:
+            return
+        await store.put_memo(memo)
+        self.memo = memo
+        self.heading.textContent = memo.title
+        download = self.section.querySelector("a[download]")
+        download.setAttribute("download", memo.download_name)
+        self.shell.status.show(t("memo.saved"))
+
+    async def delete(self) -> None:
+        memo = self.memo
+        if memo is None:
+            return
+        await store.put_memo(memo.mark_deleted(interop.now_ms()))
+        self.shell.navigate(routes.LIBRARY)
+        self.shell.status.show(
+            t("memo.deleted"),
+            (t("memo.undo"), lambda: self.restore(memo)),
+            seconds=UNDO_WINDOW_MS / 1000,
+        )
+        asyncio.get_event_loop().call_later(
+            UNDO_WINDOW_MS / 1000 + 1, lambda: asyncio.ensure_future(self._purge())
+        )
+
+    async def restore(self, memo: Memo) -> None:
+        await store.put_memo(memo.restored())
+        await self._on_change()
+        self.shell.status.show(t("memo.restored"))
+
+    async def _purge(self) -> None:
+        await store.purge(deleted_before=interop.now_ms() - UNDO_WINDOW_MS)

@@ -1,0 +1,49 @@
+"""What every view shares: the status area, the confirm dialog, navigation and error reporting."""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from typing import Any
+
+from pyscript import window
+
+from ..core import routes
+from ..core.strings import t
+from .dom import Listeners, by_id
+from .status import Status
+
+
+class Shell:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.status = Status(self.report)
+        self._dialog = by_id("confirm")
+
+    def report(self, error: BaseException) -> None:
+        """Show an unexpected error to the user and keep the app running."""
+        traceback.print_exception(error)
+        self.status.show(t("error.generic", reason=str(error) or type(error).__name__), error=True)
+
+    def navigate(self, route: routes.Route) -> None:
+        window.location.hash = routes.href(route)
+
+    async def confirm(self, text: str, ok_label: str) -> bool:
+        """A modal yes/no question; True when the user confirmed."""
+        by_id("confirm-text").textContent = text
+        by_id("confirm-ok").textContent = ok_label
+        by_id("confirm-cancel").textContent = t("dialog.cancel")
+        answer: asyncio.Future[bool] = asyncio.get_event_loop().create_future()
+        listeners = Listeners(self.report)
+
+        def closed(_event: Any) -> None:
+            if not answer.done():
+                answer.set_result(self._dialog.returnValue == "ok")
+
+        listeners.on(self._dialog, "close", closed)
+        self._dialog.returnValue = ""
+        self._dialog.showModal()
+        try:
+            return await answer
+        finally:
+            listeners.clear()
