@@ -351,7 +351,10 @@ def read_version() -> str:
 class StaticHandler(http.server.SimpleHTTPRequestHandler):
     """Serves dist/ with the MIME types the runtime needs (wasm!) under an optional sub-path."""
 
-    extensions_map: ClassVar[dict[str, str]] = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    extensions_map: ClassVar[dict[str, str]] = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        **MIME_TYPES,
+    }
     prefix = "/"
 
     def translate_path(self, path: str) -> str:
