@@ -49,6 +49,45 @@ STRINGS: dict[str, dict[str, str]] = {
         "record.storage_full": (
             "Your browser's storage is full, so the recording could not be saved."
         ),
+        "share.button": "Share",
+        "share.link": "Share link",
+        "share.copy": "Copy link",
+        "share.copied": "Link copied.",
+        "share.copy_failed": "Could not copy; select the link and copy it yourself.",
+        "share.system": "Share…",
+        "share.stop": "Stop sharing",
+        "share.stopped": "Sharing stopped. The link no longer works.",
+        "share.preparing": "Preparing the link…",
+        "share.availability": (
+            "The memo is available while Seedvox is open on this device. "
+            "Anyone with the link can fetch it."
+        ),
+        "share.stats": "{peers} peer(s) connected · {uploaded} uploaded",
+        "share.insecure": "Sharing needs a secure connection: open Seedvox over HTTPS.",
+        "share.failed": "Could not share: {reason}",
+        "fetch.heading": "Receiving a memo",
+        "fetch.connecting": "Looking for the sharer…",
+        "fetch.waiting": (
+            "Waiting for the sharer: they must have Seedvox open on their device. Still trying…"
+        ),
+        "fetch.progress": "{percent}% · {speed}/s · {peers} peer(s)",
+        "fetch.saving": "Checking and saving…",
+        "fetch.done": "Memo received.",
+        "fetch.cancel": "Cancel",
+        "fetch.cancelled": "Cancelled. Nothing was saved.",
+        "fetch.retry": "Try again",
+        "fetch.progress_label": "Download progress",
+        "fetch.size": "Size: {size}",
+        "fetch.gave_up": (
+            "Nobody is sharing this memo right now. Ask the sharer to open Seedvox, then try again."
+        ),
+        "fetch.too_big": "This memo is {size}, over the {limit} limit. Nothing was downloaded.",
+        "fetch.bad_torrent": "This link does not point to a Seedvox memo. Nothing was saved.",
+        "fetch.bad_link": "{reason}",
+        "fetch.already": "This memo is already in your library.",
+        "fetch.open": "Open it",
+        "fetch.insecure": "Receiving needs a secure connection: open Seedvox over HTTPS.",
+        "fetch.invalid": "{reason} Nothing was saved.",
         "settings.heading": "Settings",
         "settings.version": "Version {version}",
         "settings.storage_persisted": "Memos are kept in persistent storage.",
