@@ -11,7 +11,10 @@ from collections.abc import Callable
 from .adapters import interop, platform, recorder, store
 from .core.recording import plan_recovery
 from .core.strings import t
+from .sharing import Sharing
+from .ui import settings
 from .ui.app import App
+from .ui.dom import spawn
 from .ui.shell import Shell
 
 
@@ -41,7 +44,8 @@ async def start() -> None:
 async def _start() -> None:
     config = await platform.load_config()
     shell = Shell(config)
-    app = App(shell)
+    sharing = Sharing(await settings.load(config))
+    app = App(shell, sharing)
     recovered = await recover_recordings()
     # Memos deleted in an earlier visit are past their undo window.
     await store.purge(deleted_before=interop.now_ms())
@@ -55,6 +59,8 @@ async def _start() -> None:
     if not secure:
         shell.status.show(t("boot.insecure"), error=True, seconds=None)
         return
+    # Shared memos are announced again soon after boot, off the path to interactive.
+    spawn(sharing.reseed_all(), shell.report)
     app.settings.persisted = await platform.persist_storage()
     updates = UpdateOffer(shell)
     updates.apply = await platform.register_service_worker(updates.offer)

@@ -71,3 +71,33 @@ export function onHide(callback) {
     if (document.visibilityState === "hidden") callback();
   });
 }
+
+/** A Blob made of parts (Uint8Arrays, Blobs) without copying the Blobs' bytes. */
+export function joinBlobs(parts, type = "") {
+  return new Blob(parts, { type });
+}
+
+export function sliceBlob(blob, start, end, type = "") {
+  return blob.slice(start, end, type);
+}
+
+/** The bytes of a small slice (headers only; audio is never read into Python). */
+export async function readBytes(blob, start, end) {
+  return new Uint8Array(await blob.slice(start, end).arrayBuffer());
+}
+
+export async function copyText(text) {
+  await navigator.clipboard.writeText(text);
+}
+
+export function canShareLinks() {
+  return typeof navigator.share === "function";
+}
+
+export async function shareLink(title, url) {
+  await navigator.share({ title, url });
+}
+
+export function pageUrl() {
+  return location.href;
+}

@@ -11,12 +11,15 @@ export const STORES = {
   audio: { keyPath: "id" },                                   // { id, blob }
   chunks: { keyPath: ["session", "seq"], indexes: { session: "session" } }, // recording in progress
   settings: { keyPath: "key" },                               // { key, value }
+  // What is needed to seed a shared memo again with no re-hashing: the torrent file and the
+  // payload header that goes before the audio (see py/seedvox/core/PROTOCOL.md).
+  shares: { keyPath: "infoHash", indexes: { memoId: "memoId" } },
 };
 
 /** MIGRATIONS[n] upgrades a database from version n to n + 1. Append; never edit. */
 const MIGRATIONS = [
   (db) => {
-    for (const name of ["memos", "audio", "chunks", "settings"]) {
+    for (const name of ["memos", "audio", "chunks", "settings", "shares"]) {
       const { keyPath, indexes = {} } = STORES[name];
       const store = db.createObjectStore(name, { keyPath });
       for (const [index, path] of Object.entries(indexes)) store.createIndex(index, path);
@@ -114,16 +117,20 @@ export function saveMemo(memo, blob) {
   });
 }
 
-/** Remove for good the memos marked deleted before `deletedBefore` (ms), or all memos. */
+/** Remove for good the memos marked deleted before `deletedBefore` (ms), or all memos,
+ * with their audio and share records. Resolves with the purged memos' ids. */
 export function purge({ all = false, deletedBefore = Infinity } = {}) {
-  return transaction(["memos", "audio"], "readwrite", ({ memos, audio }, result) => {
-    result.value = 0;
+  return transaction(["memos", "audio", "shares"], "readwrite", ({ memos, audio, shares }, result) => {
+    result.value = [];
     req(memos.getAll(), (rows) => {
       for (const memo of rows) {
         if (all || (memo.deleted && memo.deleted <= deletedBefore)) {
           memos.delete(memo.id);
           audio.delete(memo.id);
-          result.value += 1;
+          shares.index("memoId").getAllKeys(memo.id).onsuccess = (event) => {
+            for (const key of event.target.result) shares.delete(key);
+          };
+          result.value.push(memo.id);
         }
       }
     });
@@ -177,6 +184,47 @@ export function finishSession(session, memo) {
 export function dropSession(session) {
   return transaction(["chunks"], "readwrite", ({ chunks }) => {
     chunks.delete(IDBKeyRange.bound([session, -Infinity], [session, Infinity]));
+  });
+}
+
+// ---------------------------------------------------------------- shares
+
+export function putShare(share) {
+  return transaction(["shares"], "readwrite", ({ shares }) => { shares.put(share); });
+}
+
+export function getShare(infoHash) {
+  return transaction(["shares"], "readonly", ({ shares }, result) => {
+    req(shares.get(infoHash), (row) => { result.value = row ?? null; });
+  });
+}
+
+export function sharesOf(memoId) {
+  return transaction(["shares"], "readonly", ({ shares }, result) => {
+    req(shares.index("memoId").getAll(memoId), (rows) => { result.value = rows; });
+  });
+}
+
+export function deleteShare(infoHash) {
+  return transaction(["shares"], "readwrite", ({ shares }) => { shares.delete(infoHash); });
+}
+
+/** Every share of a given role with its memo's audio Blob, for re-seeding at start. */
+export function sharesToSeed(role = "sharer") {
+  return transaction(["shares", "memos", "audio"], "readonly", ({ shares, memos, audio }, result) => {
+    result.value = [];
+    req(shares.getAll(), (rows) => {
+      for (const share of rows) {
+        if (share.role !== role) continue;
+        memos.get(share.memoId).onsuccess = (event) => {
+          const memo = event.target.result;
+          if (!memo || memo.deleted) return;
+          audio.get(share.memoId).onsuccess = (e) => {
+            if (e.target.result) result.value.push({ ...share, blob: e.target.result.blob });
+          };
+        };
+      }
+    });
   });
 }
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from pyscript.js_modules import platform as js_platform
 
-from .interop import callback, to_python
+from .interop import callback, to_object, to_python
 
 
 def mark_ready() -> None:
@@ -45,3 +46,38 @@ def object_url(blob: Any) -> str:
 
 def revoke_url(url: str) -> None:
     js_platform.revokeUrl(url)
+
+
+def join_blobs(parts: list[Any], mime: str = "") -> Any:
+    """A Blob of the parts (Uint8Arrays, Blobs); Blob bytes are referenced, not copied."""
+    return js_platform.joinBlobs(to_object(parts), mime)
+
+
+def slice_blob(blob: Any, start: int, end: int, mime: str = "") -> Any:
+    return js_platform.sliceBlob(blob, start, end, mime)
+
+
+async def read_bytes(blob: Any, start: int, end: int) -> bytes:
+    """A small slice as Python bytes: headers only, never audio."""
+    return bytes((await js_platform.readBytes(blob, start, end)).to_py())
+
+
+async def copy_text(text: str) -> bool:
+    try:
+        await js_platform.copyText(text)
+        return True
+    except Exception:
+        return False
+
+
+def can_share_links() -> bool:
+    return bool(js_platform.canShareLinks())
+
+
+async def share_link(title: str, url: str) -> None:
+    with contextlib.suppress(Exception):  # the user closed the share sheet
+        await js_platform.shareLink(title, url)
+
+
+def page_url() -> str:
+    return str(js_platform.pageUrl())

@@ -51,11 +51,12 @@ async def save_memo(memo: Memo, blob: Any) -> None:
     await _call(js_store.saveMemo(to_object(memo.to_record()), blob))
 
 
-async def purge(*, deleted_before: float | None = None, everything: bool = False) -> int:
+async def purge(*, deleted_before: float | None = None, everything: bool = False) -> list[str]:
+    """Remove deleted memos (and their audio and shares) for good; returns their ids."""
     options: dict[str, Any] = {"all": everything}
     if deleted_before is not None:
         options["deletedBefore"] = deleted_before
-    return int(await _call(js_store.purge(to_object(options))))
+    return [str(memo_id) for memo_id in await _call(js_store.purge(to_object(options)))]
 
 
 async def append_chunk(session: str, seq: int, blob: Any, mime: str, started: float, at: float):
@@ -90,3 +91,29 @@ async def put_setting(key: str, value: Any) -> None:
 
 def on_change(callback: Any) -> None:
     js_store.onChange(callback)
+
+
+# ---------------------------------------------------------------- shares
+# A share record: {infoHash, memoId, role: "sharer" | "receiver", created, torrentFile, header}
+# with the two byte fields kept as JS Uint8Arrays.
+
+
+async def put_share(share: Any) -> None:
+    await _call(js_store.putShare(share))
+
+
+async def get_share(infohash: str) -> Any:
+    return await _call(js_store.getShare(infohash))
+
+
+async def shares_of(memo_id: str) -> Any:
+    return await _call(js_store.sharesOf(memo_id))
+
+
+async def delete_share(infohash: str) -> None:
+    await _call(js_store.deleteShare(infohash))
+
+
+async def shares_to_seed() -> Any:
+    """The sharer's shares joined with their audio Blobs, as one JS array (not converted)."""
+    return await _call(js_store.sharesToSeed("sharer"))

@@ -15,7 +15,7 @@ _MEMO_ID = re.compile(r"^[0-9a-f]{1,64}$")
 
 @dataclass(frozen=True)
 class Route:
-    name: str  # "library" | "memo" | "settings" | "not_found"
+    name: str  # "library" | "memo" | "settings" | "fetch" | "not_found"
     params: dict[str, str] = field(default_factory=dict)
 
 
@@ -32,6 +32,9 @@ def parse(fragment: str) -> Route:
     head, rest = parts[0], parts[1:]
     if head == "settings" and not rest:
         return SETTINGS
+    if head == "get":
+        # The link is validated by core.links, so a damaged one gets a precise message.
+        return Route("fetch", {"fragment": fragment[:1000]})
     if head == "memo" and len(rest) == 1 and _MEMO_ID.match(rest[0]):
         return Route("memo", {"id": rest[0]})
     return Route("not_found", {"path": path[:200]})

@@ -90,6 +90,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "fetch.invalid": "{reason} Nothing was saved.",
         "settings.heading": "Settings",
         "settings.version": "Version {version}",
+        "settings.network": "Network",
+        "settings.trackers": "Trackers",
+        "settings.trackers_hint": (
+            "WebSocket trackers introduce devices to each other; they never see audio. "
+            "One wss:// address per line."
+        ),
+        "settings.ice": "STUN/TURN servers",
+        "settings.ice_hint": (
+            "Help devices behind strict networks connect. One per line: stun:host:port, "
+            "or turn:host:port username credential."
+        ),
+        "settings.limit": "Largest memo to receive (MB)",
+        "settings.save": "Save settings",
+        "settings.reset": "Restore defaults",
+        "settings.saved": "Settings saved. They apply to new shares and downloads.",
+        "settings.about": "About",
         "settings.storage_persisted": "Memos are kept in persistent storage.",
         "settings.storage_best_effort": (
             "The browser may clear memos when space runs low. Install Seedvox to keep them."

@@ -8,7 +8,9 @@ from pyscript import window
 
 from ..core import routes
 from ..core.strings import t
+from ..sharing import Sharing
 from .dom import Listeners, by_id, show
+from .fetch import FetchView
 from .library import LibraryView
 from .memo import MemoView
 from .settings import SettingsView
@@ -24,15 +26,17 @@ class View(Protocol):
 
 
 class App:
-    def __init__(self, shell: Shell) -> None:
+    def __init__(self, shell: Shell, sharing: Sharing) -> None:
         self.shell = shell
         self.library = LibraryView(shell)
-        self.memo = MemoView(shell, on_change=self.library.refresh)
-        self.settings = SettingsView(shell)
+        self.memo = MemoView(shell, sharing, on_change=self.library.refresh)
+        self.settings = SettingsView(shell, sharing)
+        self.fetch = FetchView(shell, sharing, on_saved=self.library.refresh)
         self.views: dict[str, View] = {
             "library": self.library,
             "memo": self.memo,
             "settings": self.settings,
+            "fetch": self.fetch,
         }
         self.current: View | None = None
         self._listeners = Listeners(shell.report)

@@ -38,11 +38,16 @@ def show(element: Any, visible: bool) -> None:
     element.hidden = not visible
 
 
+_running: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
+
+
 def spawn(coroutine: Awaitable[None], on_error: Callable[[BaseException], None]) -> asyncio.Task:
     """Run a coroutine from an event handler; report its failure instead of losing it."""
     task = asyncio.ensure_future(coroutine)
+    _running.add(task)
 
     def done(finished: asyncio.Task) -> None:
+        _running.discard(finished)
         if not finished.cancelled() and finished.exception() is not None:
             on_error(finished.exception())
 

@@ -14,7 +14,7 @@ from ..core.format import clock, date_label, iso_duration, iso_instant
 from ..core.memo import Memo, new_id, newest_first
 from ..core.recording import MIN_DURATION_S, Recording, State
 from ..core.strings import t
-from .dom import Listeners, by_id, clear, h, show
+from .dom import Listeners, by_id, clear, h, show, spawn
 from .shell import Shell
 
 TICK_SECONDS = 0.25
@@ -123,7 +123,7 @@ class LibraryView:
         show(self.stop_button, True)
         show(self.level, True)
         self.stop_button.focus()
-        self._ticker = asyncio.ensure_future(self._tick())
+        self._ticker = spawn(self._tick(), self.shell.report)
 
     def _on_chunk(self, blob: Any, seq: int, at: float) -> None:
         # Each chunk is saved as it arrives: a crash loses at most the chunk in flight.

@@ -10,13 +10,17 @@ from ..core import routes
 from ..core.format import clock, date_label, iso_instant
 from ..core.memo import UNDO_WINDOW_MS, Memo
 from ..core.strings import t
-from .dom import Listeners, by_id, clear, h
+from ..sharing import Sharing
+from .dom import Listeners, by_id, clear, h, spawn
+from .share_panel import SharePanel
 from .shell import Shell
 
 
 class MemoView:
-    def __init__(self, shell: Shell, on_change: Any) -> None:
+    def __init__(self, shell: Shell, sharing: Sharing, on_change: Any) -> None:
         self.shell = shell
+        self.sharing = sharing
+        self.share_panel = SharePanel(shell, sharing)
         self.section = by_id("view-memo")
         self._on_change = on_change  # called after the library changed (delete, restore)
         self._listeners = Listeners(shell.report)
@@ -33,8 +37,10 @@ class MemoView:
         self.memo = memo
         self._url = platform.object_url(blob)
         self._render(memo)
+        self.section.append(await self.share_panel.show(memo))
 
     def leave(self) -> None:
+        self.share_panel.close()
         if self.audio is not None:
             self.audio.pause()
             self.audio = None
@@ -180,6 +186,7 @@ class MemoView:
         if memo is None:
             return
         await store.put_memo(memo.mark_deleted(interop.now_ms()))
+        await self.sharing.pause(memo.id)
         self.shell.navigate(routes.LIBRARY)
         self.shell.status.show(
             t("memo.deleted"),
@@ -187,12 +194,13 @@ class MemoView:
             seconds=UNDO_WINDOW_MS / 1000,
         )
         asyncio.get_event_loop().call_later(
-            UNDO_WINDOW_MS / 1000 + 1, lambda: asyncio.ensure_future(self._purge())
+            UNDO_WINDOW_MS / 1000 + 1, lambda: spawn(self._purge(), self.shell.report)
         )
 
     async def restore(self, memo: Memo) -> None:
         await store.put_memo(memo.restored())
         await self._on_change()
+        await self.sharing.reseed_all()
         self.shell.status.show(t("memo.restored"))
 
     async def _purge(self) -> None:

@@ -1,0 +1,104 @@
+"""WebTorrent (web/js/torrent.js) seen from Python. The module is imported on first use, so
+WebTorrent stays off the boot path; payload Blobs pass through untouched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import js
+from pyscript import document, js_import
+
+from .interop import callback, to_object, to_python
+
+_module: Any = None
+_config: dict[str, Any] = {}
+
+
+class TorrentError(Exception):
+    pass
+
+
+def configure(trackers: list[str], ice_servers: list[dict]) -> None:
+    """Trackers and ICE servers for the client (applies to the next client created)."""
+    _config.update(trackers=list(trackers), iceServers=list(ice_servers))
+    if _module is not None:
+        _module.configure(to_object(_config))
+
+
+async def _torrent() -> Any:
+    global _module
+    if _module is None:
+        # js_import resolves against PyScript's own URL, so hand it an absolute one.
+        url = str(js.URL.new("./js/torrent.js", document.baseURI).href)
+        (_module,) = await js_import(url)
+        _module.configure(to_object(_config))
+    return _module
+
+
+async def seed(blob: Any, name: str) -> Any:
+    """Seed a payload Blob; returns the JS result {infoHash, magnetURI, torrentFile, length}."""
+    module = await _torrent()
+    try:
+        return await module.seed(blob, to_object({"name": name}))
+    except Exception as error:
+        raise TorrentError(str(error)) from error
+
+
+async def reseed_many(items: Any) -> int:
+    """Re-add stored torrents over their Blobs; items is a JS array of {torrentFile, blob}."""
+    if not items.length:
+        return 0
+    module = await _torrent()
+    count = 0
+    for item in items:
+        try:
+            await module.reseed(item.torrentFile, item.blob)
+            count += 1
+        except Exception as error:  # one bad record must not stop the others
+            print(f"seedvox: reseed failed for {item.infoHash}: {error}")
+    return count
+
+
+async def fetch(
+    infohash: str,
+    max_bytes: int,
+    on_metadata: Callable[[dict], None],
+    on_progress: Callable[[dict], None],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[str], None],
+) -> Callable[[], None]:
+    """Start fetching; returns a function that releases the callbacks."""
+    module = await _torrent()
+    proxies = [
+        callback(lambda info: on_metadata(to_python(info))),
+        callback(lambda stats: on_progress(to_python(stats))),
+        callback(on_done),
+        callback(lambda message: on_error(str(message))),
+    ]
+    handlers = to_object({"maxBytes": max_bytes})
+    handlers.onMetadata, handlers.onProgress, handlers.onDone, handlers.onError = proxies
+    module.fetch(infohash, handlers)
+
+    def release() -> None:
+        for proxy in proxies:
+            proxy.destroy()
+
+    return release
+
+
+async def cancel(infohash: str) -> None:
+    if _module is not None:
+        await _module.cancel(infohash)
+
+
+async def stop(infohash: str) -> None:
+    if _module is not None:
+        await _module.stop(infohash)
+
+
+def stats(infohash: str) -> dict | None:
+    if _module is None:
+        return None
+    result = _module.stats(infohash)
+    return to_python(result) if result else None

@@ -1,0 +1,169 @@
+"""Sharing and receiving memos: the one place that ties payload, torrents and store together.
+
+Views call `Sharing`; it never touches the DOM. The wire format is in core/PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pyodide.ffi import to_js
+
+from .adapters import interop, platform, store, torrents
+from .core import payload
+from .core.links import ShareLink
+from .core.memo import Memo, new_id
+from .core.settings import Settings
+from .core.strings import t
+
+
+class ShareError(Exception):
+    """Sharing cannot happen; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Received:
+    memo: Memo
+    duplicate: bool = False
+
+
+class Sharing:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.seeding: set[str] = set()  # infohashes seeded in this session
+        self.apply(settings)
+
+    def apply(self, settings: Settings) -> None:
+        self.settings = settings
+        torrents.configure(settings.trackers, settings.ice_servers)
+
+    # ------------------------------------------------------------ the sharer
+
+    async def link_for(self, memo: Memo) -> ShareLink | None:
+        """The memo's current share, if it is shared."""
+        for share in await store.shares_of(memo.id):
+            if str(share.role) == "sharer":
+                return ShareLink(str(share.infoHash))
+        return None
+
+    async def share(self, memo: Memo) -> ShareLink:
+        if not platform.is_secure_context():
+            raise ShareError(t("share.insecure"))
+        existing = await self.link_for(memo)
+        if existing:
+            return existing  # re-seeded at start from its stored torrent: same link
+        audio = await store.get_audio(memo.id)
+        if audio is None:
+            raise ShareError(t("memo.not_found"))
+        header = payload.Header(
+            title=memo.title,
+            description=memo.description,
+            created=memo.created,
+            duration=memo.duration,
+            mime=memo.mime,
+            audio_size=int(audio.size),
+        )
+        header_bytes = to_js(payload.encode(header))
+        blob = platform.join_blobs([header_bytes, audio])
+        try:
+            result = await torrents.seed(blob, payload.NAME)
+        except torrents.TorrentError as error:
+            raise ShareError(t("share.failed", reason=str(error))) from error
+        infohash = str(result.infoHash)
+        record = interop.to_object(
+            {"infoHash": infohash, "memoId": memo.id, "role": "sharer", "created": interop.now_ms()}
+        )
+        record.torrentFile = result.torrentFile
+        record.header = header_bytes
+        await store.put_share(record)
+        self.seeding.add(infohash)
+        return ShareLink(infohash)
+
+    async def stop(self, memo: Memo) -> None:
+        for share in await store.shares_of(memo.id):
+            infohash = str(share.infoHash)
+            await torrents.stop(infohash)
+            await store.delete_share(infohash)
+            self.seeding.discard(infohash)
+
+    async def pause(self, memo_id: str) -> None:
+        """Stop seeding in this session (memo moved to the undo bin); the share is kept."""
+        for share in await store.shares_of(memo_id):
+            infohash = str(share.infoHash)
+            if infohash in self.seeding:
+                await torrents.stop(infohash)
+                self.seeding.discard(infohash)
+
+    async def reseed_all(self) -> int:
+        """Seed again every shared memo not seeding yet: stored torrent files, no re-hashing."""
+        stored = await store.shares_to_seed()
+        items = interop.to_object([i for i in stored if str(i.infoHash) not in self.seeding])
+        for item in items:
+            # The same header + the same audio = the same bytes the torrent was made from.
+            item.blob = platform.join_blobs([item.header, item.blob])
+        self.seeding.update(str(item.infoHash) for item in items)
+        return await torrents.reseed_many(items)
+
+    def stats(self, infohash: str) -> dict | None:
+        return torrents.stats(infohash)
+
+    # ------------------------------------------------------------ the receiver
+
+    async def known(self, infohash: str) -> Memo | None:
+        """The memo this share already delivered (or that we shared), if still in the library."""
+        share = await store.get_share(infohash)
+        if not share:
+            return None
+        memo = await store.get_memo(str(share.memoId))
+        return memo if memo and memo.deleted is None else None
+
+    async def start_fetch(
+        self,
+        infohash: str,
+        on_metadata: Callable[[dict], None],
+        on_progress: Callable[[dict], None],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None],
+    ) -> Callable[[], None]:
+        if not platform.is_secure_context():
+            raise ShareError(t("fetch.insecure"))
+        return await torrents.fetch(
+            infohash, self.settings.max_bytes, on_metadata, on_progress, on_done, on_error
+        )
+
+    async def cancel_fetch(self, infohash: str) -> None:
+        await torrents.cancel(infohash)
+
+    async def save_received(self, infohash: str, blob: Any) -> Received:
+        """Check a downloaded payload and add its memo to the library (raises BadPayload)."""
+        existing = await self.known(infohash)
+        if existing:
+            return Received(existing, duplicate=True)
+        total = int(blob.size)
+        length = payload.header_length(await platform.read_bytes(blob, 0, payload.PREFIX.size))
+        head = await platform.read_bytes(blob, 0, payload.PREFIX.size + length)
+        header, offset = payload.decode(head, total)
+        audio = platform.slice_blob(blob, offset, total, header.mime)
+        memo = Memo(
+            id=new_id(),
+            title=header.title.strip() or t("memo.untitled"),
+            created=header.created,
+            duration=header.duration,
+            mime=header.mime,
+            size=header.audio_size,
+            description=header.description,
+        )
+        await store.save_memo(memo, audio)
+        record = interop.to_object(
+            {
+                "infoHash": infohash,
+                "memoId": memo.id,
+                "role": "receiver",
+                "created": interop.now_ms(),
+            }
+        )
+        await store.put_share(record)
+        self.seeding.add(infohash)  # the finished torrent keeps seeding while the app is open
+        return Received(memo)

@@ -1,0 +1,201 @@
+"""Receiving a shared memo: what is fetched, progress, the waiting state, Cancel, then save."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from ..core import routes
+from ..core.format import size_label
+from ..core.links import BadLink, parse_fragment
+from ..core.payload import BadPayload
+from ..core.strings import t
+from ..core.transfer import Fetch, Phase, Stats
+from ..sharing import ShareError, Sharing
+from .dom import Listeners, by_id, clear, h, show, spawn
+from .shell import Shell
+
+TICK_SECONDS = 1.0
+
+
+class FetchView:
+    def __init__(self, shell: Shell, sharing: Sharing, on_saved: Any) -> None:
+        self.shell = shell
+        self.sharing = sharing
+        self.section = by_id("view-fetch")
+        self._on_saved = on_saved
+        self._listeners = Listeners(shell.report)
+        self._release: Any = None
+        self._ticker: asyncio.Task | None = None
+        self.fetch: Fetch | None = None
+
+    async def enter(self, route: routes.Route) -> None:
+        self._render_frame()
+        try:
+            link = parse_fragment(route.params["fragment"])
+        except BadLink as error:
+            self._finish_with(str(error))
+            return
+        known = await self.sharing.known(link.infohash)
+        if known:
+            self._already(known.id)
+            return
+        give_up = float(self.shell.config.get("fetchGiveUpSeconds") or 0) or None
+        self.fetch = Fetch(
+            link.infohash, started=time.monotonic(), max_bytes=self.sharing.settings.max_bytes
+        )
+        if give_up:
+            self.fetch.give_up_s = give_up
+        self._update()
+        try:
+            self._release = await self.sharing.start_fetch(
+                link.infohash, self._metadata, self._progress, self._done, self._error
+            )
+        except ShareError as error:
+            self.fetch.fail(str(error))
+            self._update()
+            return
+        self._ticker = spawn(self._tick(), self.shell.report)
+
+    def leave(self) -> None:
+        fetch = self.fetch
+        if fetch and not fetch.final and fetch.phase is not Phase.SAVING:
+            fetch.cancel()
+            spawn(self.sharing.cancel_fetch(fetch.infohash), self.shell.report)
+        self._stop_ticker()
+        self._listeners.clear()
+        if self._release:
+            self._release()
+            self._release = None
+        clear(self.section)
+        self.fetch = None
+
+    # ------------------------------------------------------------ rendering
+
+    def _render_frame(self) -> None:
+        self._listeners.clear()
+        clear(self.section)
+        self.what = h("p", {"class": "what"}, "")
+        self.bar = h(
+            "progress", {"max": "100", "value": "0", "aria-label": t("fetch.progress_label")}
+        )
+        self.line = h("p", {"class": "fetch-line"}, "")
+        self.cancel_button = h("button", {"type": "button"}, t("fetch.cancel"))
+        self.after = h("div", {"class": "actions"})
+        self.section.append(
+            h("h1", {"id": "fetch-heading"}, t("fetch.heading")),
+            self.what,
+            self.bar,
+            self.line,
+            h("div", {"class": "actions"}, self.cancel_button),
+            self.after,
+        )
+        self._listeners.on(self.cancel_button, "click", lambda _e: self.cancel())
+
+    def _update(self) -> None:
+        fetch = self.fetch
+        if fetch is None:
+            return
+        if fetch.size is not None:
+            self.what.textContent = t("fetch.size", size=size_label(fetch.size))
+        self.bar.value = int(fetch.stats.progress * 100)
+        self.line.textContent = fetch.summary()
+        show(self.cancel_button, not fetch.final and fetch.phase is not Phase.SAVING)
+        if fetch.phase in (Phase.FAILED, Phase.CANCELLED):
+            self._stop_ticker()
+            show(self.bar, False)
+            self.line.setAttribute("role", "alert")
+            self.shell.status.show(fetch.summary(), error=fetch.phase is Phase.FAILED, seconds=None)
+            retry = h(
+                "a", {"href": fetch_href(fetch.infohash), "class": "button"}, t("fetch.retry")
+            )
+            self._listeners.on(retry, "click", lambda _e: self._retry())
+            clear(self.after)
+            self.after.append(retry)
+
+    def _finish_with(self, message: str) -> None:
+        show(self.bar, False)
+        show(self.cancel_button, False)
+        self.line.textContent = t("fetch.invalid", reason=message)
+        self.line.setAttribute("role", "alert")
+        self.shell.status.show(t("fetch.invalid", reason=message), error=True, seconds=None)
+
+    def _already(self, memo_id: str) -> None:
+        show(self.bar, False)
+        show(self.cancel_button, False)
+        self.line.textContent = t("fetch.already")
+        self.after.append(h("a", {"href": routes.href(routes.memo(memo_id))}, t("fetch.open")))
+        self.shell.status.show(t("fetch.already"))
+
+    # ------------------------------------------------------------ events from the torrent
+
+    def _metadata(self, info: dict) -> None:
+        if self.fetch:
+            self.fetch.metadata(int(info.get("length") or 0), int(info.get("files") or 0))
+            self._update()
+
+    def _progress(self, record: dict) -> None:
+        if self.fetch:
+            self.fetch.progress(Stats.from_record(record), time.monotonic())
+            self._update()
+
+    def _error(self, message: str) -> None:
+        if self.fetch and not self.fetch.final:
+            # The adapter already refused (size, files) or failed; keep its reason if ours is set.
+            self.fetch.fail(self.fetch.error or message)
+            self._update()
+
+    def _done(self, blob: Any) -> None:
+        if self.fetch and not self.fetch.final:
+            self.fetch.downloaded()
+            self._update()
+            spawn(self._save(self.fetch, blob), self.shell.report)
+
+    async def _save(self, fetch: Fetch, blob: Any) -> None:
+        try:
+            received = await self.sharing.save_received(fetch.infohash, blob)
+        except BadPayload as error:
+            fetch.fail(t("fetch.invalid", reason=str(error)))
+            await self.sharing.cancel_fetch(fetch.infohash)
+            self._update()
+            return
+        fetch.saved()
+        self._update()
+        await self._on_saved()
+        self.shell.navigate(routes.memo(received.memo.id))
+        self.shell.status.show(t("fetch.already") if received.duplicate else t("fetch.done"))
+
+    # ------------------------------------------------------------ actions
+
+    async def cancel(self) -> None:
+        if self.fetch and not self.fetch.final:
+            self.fetch.cancel()
+            await self.sharing.cancel_fetch(self.fetch.infohash)
+            self._update()
+
+    def _retry(self) -> None:
+        # Same hash: hashchange would not fire, so re-enter the view ourselves.
+        spawn(self._reenter(), self.shell.report)
+
+    async def _reenter(self) -> None:
+        fragment = fetch_href(self.fetch.infohash) if self.fetch else "#/"
+        self.leave()
+        await self.enter(routes.parse(fragment))
+
+    async def _tick(self) -> None:
+        while self.fetch and not self.fetch.final:
+            self.fetch.tick(time.monotonic())
+            if self.fetch.phase is Phase.FAILED:
+                await self.sharing.cancel_fetch(self.fetch.infohash)
+            self._update()
+            await asyncio.sleep(TICK_SECONDS)
+
+    def _stop_ticker(self) -> None:
+        if self._ticker and not self._ticker.done():
+            self._ticker.cancel()
+        self._ticker = None
+
+
+def fetch_href(infohash: str) -> str:
+    return f"#/get/{infohash}"

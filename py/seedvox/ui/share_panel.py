@@ -1,0 +1,106 @@
+"""The Share part of a memo's view: the link, Copy/Share/Stop, and live peer/upload figures."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ..adapters import platform
+from ..core.links import ShareLink
+from ..core.memo import Memo
+from ..core.strings import t
+from ..core.transfer import Stats, share_summary
+from ..sharing import ShareError, Sharing
+from .dom import Listeners, clear, h, spawn
+from .shell import Shell
+
+STATS_SECONDS = 1.0
+
+
+class SharePanel:
+    def __init__(self, shell: Shell, sharing: Sharing) -> None:
+        self.shell = shell
+        self.sharing = sharing
+        self.element = h("section", {"class": "share", "aria-label": t("share.button")})
+        self._listeners = Listeners(shell.report)
+        self._ticker: asyncio.Task | None = None
+        self.memo: Memo | None = None
+        self.link: ShareLink | None = None
+
+    async def show(self, memo: Memo) -> Any:
+        self.memo = memo
+        self.link = await self.sharing.link_for(memo)
+        self._render()
+        return self.element
+
+    def close(self) -> None:
+        if self._ticker:
+            self._ticker.cancel()
+            self._ticker = None
+        self._listeners.clear()
+        clear(self.element)
+
+    def _render(self) -> None:
+        self._listeners.clear()
+        clear(self.element)
+        if self._ticker:
+            self._ticker.cancel()
+            self._ticker = None
+        on = self._listeners.on
+        if self.link is None:
+            button = h("button", {"type": "button", "class": "primary"}, t("share.button"))
+            on(button, "click", lambda _e: self.start())
+            self.element.append(button)
+            return
+        url = self.link.url(platform.page_url())
+        field = h("input", {"id": "share-link", "type": "url", "readonly": True, "value": url})
+        copy = h("button", {"type": "button"}, t("share.copy"))
+        stop = h("button", {"type": "button", "class": "danger"}, t("share.stop"))
+        self.stats = h("p", {"class": "share-stats"}, share_summary(Stats()))
+        actions = h("div", {"class": "actions"}, copy)
+        if platform.can_share_links():
+            system = h("button", {"type": "button"}, t("share.system"))
+            on(system, "click", lambda _e: platform.share_link(self.memo.title, url))
+            actions.append(system)
+        actions.append(stop)
+        self.element.append(
+            h("label", {"for": "share-link"}, t("share.link")),
+            field,
+            actions,
+            h("p", {"class": "note"}, t("share.availability")),
+            self.stats,
+        )
+        on(field, "focus", lambda e: e.target.select())
+        on(copy, "click", lambda _e: self._copy(url))
+        on(stop, "click", lambda _e: self.stop())
+        self._ticker = spawn(self._tick(), self.shell.report)
+
+    async def _share(self) -> ShareLink | None:
+        try:
+            return await self.sharing.share(self.memo)
+        except ShareError as error:
+            self.shell.status.show(str(error), error=True, seconds=None)
+            return None
+
+    async def start(self) -> None:
+        self.shell.status.show(t("share.preparing"))
+        self.link = await self._share()
+        if self.link:
+            self.shell.status.hide()
+        self._render()
+
+    async def stop(self) -> None:
+        await self.sharing.stop(self.memo)
+        self.link = None
+        self._render()
+        self.shell.status.show(t("share.stopped"))
+
+    async def _copy(self, url: str) -> None:
+        copied = await platform.copy_text(url)
+        self.shell.status.show(t("share.copied") if copied else t("share.copy_failed"))
+
+    async def _tick(self) -> None:
+        while self.link:
+            record = self.sharing.stats(self.link.infohash)
+            self.stats.textContent = share_summary(Stats.from_record(record or {}))
+            await asyncio.sleep(STATS_SECONDS)

@@ -1,0 +1,522 @@
+// WebTorrent adapter: seeds, re-seeds and fetches single-file torrents over WebRTC, announcing
+// only to the configured WebSocket trackers. No app logic: Python decides what to share and
+// when; this module moves bytes and reports. Every export returns a Promise or plain data, and
+// torrents are named by their infohash (lowercase hex). WebTorrent is imported on first use so
+// it stays off the boot path.
+//
+// Choices measured in shared/FACTS.md:
+// - Audio stays in the app's Blobs: a seed reads straight from its Blob, a fetch keeps pieces in
+//   memory and then reads from the Blob it handed out. Nothing is copied to OPFS.
+// - Complete torrents announce with numwant 0: no offers, so no RTCPeerConnections (Chromium
+//   allows 500 per page) and no announce glare. Incomplete ones announce with offers and
+//   re-announce every few seconds while they have no peer.
+// - bittorrent-tracker reconnects a dropped tracker socket only after 10 s·2^n + up to 5 min;
+//   a watchdog reopens it within seconds instead.
+
+export const DEFAULT_PIECE_LENGTH = 256 * 1024; // 2x the throughput of 16 KiB pieces for 10 MiB
+const PROGRESS_MS = 250;                          // onProgress at most 4 times a second
+const REANNOUNCE_MS = [3000, 30000];              // first and longest wait while a fetch has no peer
+const KICK_MS = [1000, 2000, 4000, 8000, 15000, 30000]; // tracker reconnect backoff
+const WATCH_MS = 1000;
+const STORE_CACHE = 4; // pieces read from a Blob kept for the next block requests of the same piece
+
+let config = null;
+let trackerOptions = null; // shared with the client, so configure() reaches torrents added later
+let clientPromise = null;
+const entries = new Map(); // infoHash -> {torrent, kind, blob, store, done, callbacks, ...}
+const kicks = new Map();   // tracker URL -> {attempt, at}
+let watchdog = null;
+
+// ---------------------------------------------------------------- configuration and client
+
+/** {trackers: string[], iceServers: RTCIceServer[]}; applies to torrents added afterwards. */
+export function configure(options) {
+  const { trackers = [], iceServers = [] } = plain(options) ?? {};
+  config = {
+    trackers: Array.from(trackers, String),
+    iceServers: Array.from(iceServers, plain),
+  };
+  trackerOptions ??= {};
+  trackerOptions.announce = config.trackers;
+  trackerOptions.rtcConfig = { iceServers: config.iceServers };
+}
+
+function requireSecureContext() {
+  if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
+    throw new Error("Sharing needs a secure connection: HTTPS is required (or localhost).");
+  }
+}
+
+async function getClient() {
+  requireSecureContext();
+  if (!config) throw new Error("torrent.configure() must be called before sharing.");
+  clientPromise ??= (async () => {
+    const url = new URL("../vendor/webtorrent/webtorrent.min.js", import.meta.url);
+    const { default: WebTorrent } = await import(url.href);
+    const client = new WebTorrent({
+      tracker: trackerOptions,
+      dht: false, lsd: false, utPex: false, webSeeds: false, natUpnp: false, natPmp: false,
+    });
+    // Torrent errors go to each torrent's own listener; anything reaching the client is a bug.
+    client.on("error", (error) => reportError(error));
+    return client;
+  })();
+  try {
+    return await clientPromise;
+  } catch (error) {
+    clientPromise = null;
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------- seeding
+
+/** Seed `blob` as one file `name`. Same bytes, name and piece length give the same infohash. */
+export async function seed(blob, { name, pieceLength = DEFAULT_PIECE_LENGTH } = {}) {
+  const client = await getClient();
+  if (!(blob instanceof Blob)) throw new TypeError("seed() needs a Blob.");
+  if (!name) throw new TypeError("seed() needs a file name.");
+  if (!(Number.isInteger(pieceLength) && pieceLength >= 16384 && (pieceLength & (pieceLength - 1)) === 0)) {
+    throw new RangeError("pieceLength must be a power of two of at least 16 KiB.");
+  }
+  const store = new PieceStore(pieceLength, { blob });
+  return new Promise((resolve, reject) => {
+    const torrent = client.seed(new File([blob], name, { type: blob.type }), {
+      name,
+      pieceLength,
+      announceList: [], // no trackers in the torrent file: only the configured ones, at add time
+      preloadedStore: store,
+      storeCacheSlots: 0,
+      getAnnounceOpts: () => announceOptions(torrent),
+    }, (seeded) => {
+      // `seeded` is an older torrent when these bytes were already shared; keep that one.
+      if (!entries.has(seeded.infoHash)) track({ torrent: seeded, kind: "seed", blob, done: true });
+      resolve({ ...describe(seeded), torrentFile: withoutTrackers(seeded.torrentFile) });
+    });
+    torrent.on("error", (error) => (entries.get(torrent.infoHash)?.torrent === torrent
+      ? forget(entries.get(torrent.infoHash)) : reject(error)));
+  });
+}
+
+/**
+ * Seed a torrent file from seed() again over the same bytes, with no hashing and no copy.
+ * Only the length is checked: compare the returned infoHash with the one stored.
+ */
+export async function reseed(torrentFile, blob) {
+  const client = await getClient();
+  if (!(blob instanceof Blob)) throw new TypeError("reseed() needs a Blob.");
+  const bytes = withoutTrackers(asBytes(torrentFile));
+  return new Promise((resolve, reject) => {
+    const entry = { kind: "seed", blob, done: true };
+    const torrent = client.add(bytes, {
+      skipVerify: true,
+      store: storeFactory(entry, blob),
+      storeCacheSlots: 0,
+      getAnnounceOpts: () => announceOptions(torrent),
+    });
+    entry.torrent = torrent;
+    torrent.on("error", (error) => {
+      if (entries.get(torrent.infoHash)?.torrent === torrent) return forget(entry);
+      // A duplicate is already being shared: that is what the caller wants.
+      if (entries.has(torrent.infoHash)) resolve(describe(entries.get(torrent.infoHash).torrent));
+      else reject(error);
+    });
+    torrent.once("metadata", () => {
+      if (torrent.length === blob.size) return;
+      torrent.destroy({ destroyStore: true });
+      reject(new Error(`The Blob has ${blob.size} bytes but the torrent ${torrent.length}.`));
+    });
+    torrent.once("ready", () => {
+      track(entry);
+      resolve(describe(torrent));
+    });
+  });
+}
+
+// ---------------------------------------------------------------- fetching
+
+/**
+ * Fetch a one-file torrent by infohash or magnet URI. Resolves to its infohash (the handle for
+ * cancel/stats) once added; everything after that arrives through the callbacks:
+ * onMetadata({name, length, files, infoHash, torrentFile}), onProgress(stats) at most 4/s,
+ * onDone(blob), onError(message). Torrents over `maxBytes` or with more than one file are
+ * refused before any piece is requested. After onDone the torrent keeps seeding.
+ */
+export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onDone, onError } = {}) {
+  const client = await getClient();
+  const id = String(torrentId ?? "").trim();
+  if (!/^([0-9a-f]{40}|[a-z2-7]{32})$/i.test(id) && !/^magnet:\?(.*&)?xt=urn:btih:/i.test(id)) {
+    throw new Error("Invalid torrent identifier");
+  }
+  const entry = {
+    kind: "fetch",
+    done: false,
+    maxBytes: maxBytes ?? Infinity,
+    callbacks: { onMetadata, onProgress, onDone, onError },
+    lastProgress: -Infinity,
+    announces: 0,
+    nextAnnounce: Date.now() + REANNOUNCE_MS[0],
+  };
+  return new Promise((resolve, reject) => {
+    const torrent = client.add(id, {
+      store: storeFactory(entry),
+      storeCacheSlots: 0,
+      strategy: "rarest", // receivers of one share get different pieces first and trade them
+      getAnnounceOpts: () => announceOptions(torrent),
+    });
+    entry.torrent = torrent;
+    torrent.on("error", (error) => {
+      if (entries.get(torrent.infoHash) === entry) return fail(entry, error.message);
+      const existing = entries.get(torrent.infoHash);
+      if (!existing) return reject(error);
+      if (!existing.done) return reject(new Error(`Already fetching ${torrent.infoHash}.`));
+      // Already here: hand over what we have, as a fresh fetch would.
+      resolve(torrent.infoHash);
+      queueMicrotask(() => {
+        call(onMetadata, info(existing.torrent));
+        call(onDone, existing.blob);
+      });
+    });
+    torrent.once("infoHash", () => {
+      track(entry);
+      entry.tick = setInterval(() => tick(entry), WATCH_MS);
+      resolve(torrent.infoHash);
+    });
+    torrent.once("metadata", () => {
+      if (torrent.files.length !== 1) {
+        return fail(entry, `This share has ${torrent.files.length} files; Seedvox takes exactly one.`);
+      }
+      if (torrent.length > entry.maxBytes) {
+        return fail(entry, `This share is ${torrent.length} bytes, over the limit of ${entry.maxBytes}.`);
+      }
+      call(entry.callbacks.onMetadata, info(torrent));
+    });
+    torrent.once("done", () => {
+      entry.done = true;
+      clearInterval(entry.tick);
+      clearTimeout(entry.progressTimer);
+      // Hand out one Blob and serve the swarm from it, so the pieces are not held twice.
+      entry.blob = entry.store.seal(torrent.files[0].type);
+      const { onDone: done } = entry.callbacks;
+      entry.callbacks = {};
+      call(done, entry.blob);
+    });
+    torrent.on("download", () => progress(entry));
+    torrent.on("wire", () => progress(entry));
+  });
+}
+
+/** Stop a fetch and free everything it holds (no callback is called afterwards). */
+export async function cancel(infoHash) {
+  const entry = entries.get(String(infoHash).toLowerCase());
+  if (entry) await remove(entry);
+}
+
+/** Stop seeding one torrent. */
+export async function stop(infoHash) {
+  return cancel(infoHash);
+}
+
+/** {progress, downloaded, uploaded, downloadSpeed, uploadSpeed, peers, done} or null. */
+export function stats(infoHash) {
+  const entry = entries.get(String(infoHash).toLowerCase());
+  return entry ? { ...statsOf(entry.torrent), done: entry.done } : null;
+}
+
+/** Every torrent held: [{infoHash, done, peers, uploaded}]. */
+export function list() {
+  return [...entries.values()].map(({ torrent, done }) => ({
+    infoHash: torrent.infoHash, done, peers: torrent.numPeers, uploaded: torrent.uploaded,
+  }));
+}
+
+// ---------------------------------------------------------------- bookkeeping
+
+function track(entry) {
+  entries.set(entry.torrent.infoHash, entry);
+  entry.torrent.once("close", () => forget(entry));
+  watchdog ??= setInterval(watchTrackers, WATCH_MS);
+}
+
+function forget(entry) {
+  clearInterval(entry.tick);
+  clearTimeout(entry.progressTimer);
+  entry.callbacks = {};
+  if (entries.get(entry.torrent.infoHash) === entry) entries.delete(entry.torrent.infoHash);
+  if (!entries.size) {
+    clearInterval(watchdog);
+    watchdog = null;
+    kicks.clear();
+  }
+}
+
+function remove(entry) {
+  forget(entry);
+  const { torrent } = entry;
+  if (torrent.destroyed) return Promise.resolve();
+  return new Promise((resolve) => torrent.destroy({ destroyStore: true }, () => resolve()));
+}
+
+function fail(entry, message) {
+  const { onError } = entry.callbacks;
+  remove(entry);
+  call(onError, message);
+}
+
+function describe(torrent) {
+  return { infoHash: torrent.infoHash, magnetURI: torrent.magnetURI, length: torrent.length };
+}
+
+function info(torrent) {
+  return {
+    name: torrent.name,
+    length: torrent.length,
+    files: torrent.files.length,
+    infoHash: torrent.infoHash,
+    torrentFile: withoutTrackers(torrent.torrentFile), // for reseed() after a reload
+  };
+}
+
+function statsOf(torrent) {
+  return {
+    progress: torrent.progress,
+    downloaded: torrent.downloaded,
+    uploaded: torrent.uploaded,
+    downloadSpeed: torrent.downloadSpeed,
+    uploadSpeed: torrent.uploadSpeed,
+    peers: torrent.numPeers,
+  };
+}
+
+function progress(entry) {
+  if (entry.done || entry.progressTimer || !entry.callbacks.onProgress) return;
+  const wait = Math.max(0, entry.lastProgress + PROGRESS_MS - performance.now());
+  entry.progressTimer = setTimeout(() => {
+    entry.progressTimer = null;
+    if (entry.done || entry.torrent.destroyed) return;
+    entry.lastProgress = performance.now();
+    call(entry.callbacks.onProgress, statsOf(entry.torrent));
+  }, wait);
+}
+
+/** Callbacks come from Python: one that raises must not break WebTorrent's event handling. */
+function call(callback, ...args) {
+  if (typeof callback !== "function") return;
+  try {
+    callback(...args);
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+/** Python may pass a dict (PyProxy, or a Map after to_js): reduce it to plain JS data. */
+function plain(value) {
+  if (typeof value?.toJs === "function") return value.toJs({ dict_converter: Object.fromEntries });
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, plain(v)]));
+  if (Array.isArray(value)) return value.map(plain);
+  return value;
+}
+
+// ---------------------------------------------------------------- announcing
+
+/** Complete torrents ask the tracker for no peers: they answer offers and never make any. */
+function announceOptions(torrent) {
+  return torrent.progress === 1 ? { numwant: 0 } : {};
+}
+
+// The tracker client's internals are used below (webtorrent is pinned, and test_torrent_adapter
+// fails if they change): the public API has no way to reconnect or to drop unanswered offers.
+function wsTrackers(torrent) {
+  const client = torrent.discovery?.tracker;
+  return client && !client.destroyed && Array.isArray(client._trackers) ? client._trackers : [];
+}
+
+/** Each second while a fetch has no peer: report, and re-announce with a growing interval. */
+function tick(entry) {
+  const { torrent } = entry;
+  if (entry.done || torrent.destroyed) return clearInterval(entry.tick);
+  progress(entry);
+  const now = Date.now();
+  if (torrent.numPeers > 0) {
+    entry.announces = 0;
+    entry.nextAnnounce = now + REANNOUNCE_MS[0];
+    return;
+  }
+  if (now < entry.nextAnnounce || !torrent.discovery?.tracker) return;
+  // Offers nobody answered are dead; drop them so retries do not pile up peer connections.
+  for (const tracker of wsTrackers(torrent)) {
+    for (const [offerId, peer] of Object.entries(tracker.peers ?? {})) {
+      clearTimeout(peer.trackerTimeout);
+      peer.destroy();
+      delete tracker.peers[offerId];
+    }
+  }
+  torrent.discovery.tracker.update();
+  entry.announces += 1;
+  entry.nextAnnounce = now + Math.min(REANNOUNCE_MS[0] * 1.5 ** entry.announces, REANNOUNCE_MS[1]);
+}
+
+/** Reopen dropped tracker sockets with a short backoff; each reopen re-announces every torrent. */
+function watchTrackers() {
+  const down = new Map(); // URL -> trackers waiting for their reconnect timer
+  const reconnecting = new Set();
+  for (const { torrent } of entries.values()) {
+    if (torrent.destroyed) continue;
+    for (const tracker of wsTrackers(torrent)) {
+      if (!tracker.reconnecting) continue;
+      reconnecting.add(tracker.announceUrl);
+      // destroyed + reconnecting = socket gone, timer pending; not destroyed = connecting now.
+      if (tracker.destroyed && typeof tracker._openSocket === "function") {
+        if (!down.has(tracker.announceUrl)) down.set(tracker.announceUrl, []);
+        down.get(tracker.announceUrl).push(tracker);
+      }
+    }
+  }
+  for (const url of kicks.keys()) if (!reconnecting.has(url)) kicks.delete(url);
+  const now = Date.now();
+  for (const [url, trackers] of down) {
+    const kick = kicks.get(url) ?? { attempt: 0, at: now };
+    kicks.set(url, kick);
+    if (now < kick.at) continue;
+    kick.at = now + KICK_MS[Math.min(kick.attempt, KICK_MS.length - 1)];
+    kick.attempt += 1;
+    // What the library's own timer would do; the first reopens the pooled socket, the rest share it.
+    for (const tracker of trackers) {
+      clearTimeout(tracker.reconnectTimer);
+      tracker._openSocket();
+    }
+  }
+}
+
+// ---------------------------------------------------------------- storage
+
+function storeFactory(entry, blob = null) {
+  // WebTorrent calls `new store(pieceLength, {length, ...})`; returning an object from a
+  // constructor function makes `new` yield it, so the entry keeps a handle on its store.
+  return function Store(chunkLength, { length }) {
+    entry.store = new PieceStore(chunkLength, { length, blob });
+    return entry.store;
+  };
+}
+
+/**
+ * An abstract-chunk-store that holds pieces in memory while downloading and, once sealed (or
+ * from the start, when given a Blob), serves them read-only from a Blob.
+ */
+class PieceStore {
+  constructor(chunkLength, { length = 0, blob = null } = {}) {
+    this.chunkLength = chunkLength;
+    this.length = blob ? blob.size : length;
+    this.blob = blob;
+    this.pieces = blob ? null : [];
+    this.reads = new Map(); // index -> Promise<Uint8Array>, the few pieces last read from the Blob
+    this.closed = false;
+  }
+
+  put(index, buf, cb = noop) {
+    if (this.closed || !this.pieces) return queueMicrotask(() => cb(new Error("Store is read-only")));
+    this.pieces[index] = buf;
+    queueMicrotask(() => cb(null));
+  }
+
+  get(index, opts, cb) {
+    if (typeof opts === "function") return this.get(index, null, opts);
+    const { offset = 0, length } = opts ?? {};
+    this.piece(index).then((piece) => {
+      const end = length == null ? piece.length : offset + length;
+      cb(null, offset === 0 && end === piece.length ? piece : piece.subarray(offset, end));
+    }, (error) => cb(error));
+  }
+
+  piece(index) {
+    if (this.closed) return Promise.reject(new Error("Store is closed"));
+    if (this.pieces) {
+      const piece = this.pieces[index];
+      if (piece) return Promise.resolve(piece);
+      return Promise.reject(Object.assign(new Error("Chunk not found"), { notFound: true }));
+    }
+    let read = this.reads.get(index);
+    if (read) {
+      this.reads.delete(index); // re-insert: most recent last
+    } else {
+      const start = index * this.chunkLength;
+      read = this.blob.slice(start, start + this.chunkLength).arrayBuffer().then((b) => new Uint8Array(b));
+      read.catch(() => this.reads.delete(index));
+    }
+    this.reads.set(index, read);
+    if (this.reads.size > STORE_CACHE) this.reads.delete(this.reads.keys().next().value);
+    return read;
+  }
+
+  /** All pieces as one Blob, which this store then reads from instead of its own copies. */
+  seal(type) {
+    this.blob = new Blob(this.pieces, { type });
+    this.pieces = null;
+    return this.blob;
+  }
+
+  close(cb = noop) {
+    this.closed = true;
+    this.pieces = null;
+    this.blob = null;
+    this.reads.clear();
+    queueMicrotask(() => cb(null));
+  }
+
+  destroy(cb = noop) {
+    this.close(cb);
+  }
+}
+
+function noop() {}
+
+// ---------------------------------------------------------------- torrent files
+
+function asBytes(value) {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError("A torrent file must be a Uint8Array.");
+}
+
+/**
+ * The torrent file minus its tracker lists, so a re-seed announces only to the trackers
+ * configured now. The info dictionary is kept byte for byte: the infohash cannot change.
+ */
+function withoutTrackers(file) {
+  const bytes = asBytes(file);
+  if (bytes[0] !== 0x64) throw new Error("Not a torrent file");
+  const keep = [bytes.subarray(0, 1)];
+  let i = 1;
+  while (bytes[i] !== 0x65) {
+    const keyEnd = skipValue(bytes, i);
+    const valueEnd = skipValue(bytes, keyEnd);
+    const key = new TextDecoder().decode(bytes.subarray(i, keyEnd));
+    if (key !== "8:announce" && key !== "13:announce-list") keep.push(bytes.subarray(i, valueEnd));
+    i = valueEnd;
+  }
+  keep.push(bytes.subarray(i, i + 1));
+  const out = new Uint8Array(keep.reduce((n, part) => n + part.length, 0));
+  keep.reduce((at, part) => (out.set(part, at), at + part.length), 0);
+  return out;
+}
+
+/** Offset just past the bencoded value that starts at `i`. */
+function skipValue(bytes, i) {
+  const fail = () => { throw new Error("Malformed torrent file"); };
+  if (i >= bytes.length) fail();
+  const c = bytes[i];
+  if (c === 0x69) { // i<digits>e
+    const end = bytes.indexOf(0x65, i);
+    return end < 0 ? fail() : end + 1;
+  }
+  if (c === 0x6c || c === 0x64) { // l...e, d...e
+    i += 1;
+    while (bytes[i] !== 0x65) i = skipValue(bytes, i);
+    return i + 1;
+  }
+  const colon = bytes.indexOf(0x3a, i); // <length>:<bytes>
+  const size = Number(new TextDecoder().decode(bytes.subarray(i, colon)));
+  if (colon < 0 || !Number.isInteger(size) || colon + 1 + size > bytes.length) fail();
+  return colon + 1 + size;
+}
