@@ -327,15 +327,12 @@ def build(
     zip_package(out)
     version = f"{read_version()}{'+' + label if label else ''}"
     config = site_config(
-        list(trackers or DEFAULT_TRACKERS), list(ICE if ice is None else ice), version
+        list(trackers or DEFAULT_TRACKERS), list(DEFAULT_ICE if ice is None else ice), version
     )
     (out / "config.json").write_text(json.dumps(config, indent=2))
     build_id = write_service_worker(out)
     log(f"built {out} ({build_id})")
     return build_id
-
-
-ICE = list(DEFAULT_ICE)
 
 
 def read_version() -> str:
@@ -423,7 +420,8 @@ def install_tracker() -> Path:
 def serve(args: argparse.Namespace) -> None:
     tracker_url = f"ws://127.0.0.1:{args.tracker_port}"
     trackers = args.tracker or [tracker_url]
-    build(DIST, trackers=trackers, ice=[] if not args.tracker else None)
+    # A loopback tracker needs no STUN: an unreachable STUN server delays every connection 5 s.
+    build(DIST, trackers=trackers, ice=[] if not args.tracker else None, label=args.label)
     tracker = start_tracker(args.tracker_port) if not args.tracker else None
     server = make_server(DIST, port=args.port, prefix=args.prefix)
     host, port = server.server_address[:2]
@@ -473,50 +471,50 @@ def ensure_test_tools() -> None:
     install_tracker()
 
 
-def run_tests(args: argparse.Namespace) -> int:
-    if not args.no_install:
+def run_tests(no_install: bool, pytest_args: list[str]) -> int:
+    if not no_install:
         ensure_test_tools()
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT)
-    result = subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], cwd=ROOT)
+    result = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT)
     return lint.returncode or result.returncode
 
 
-def run_bench(args: argparse.Namespace) -> int:
-    if not args.no_install:
+def run_bench(no_install: bool, bench_args: list[str]) -> int:
+    if not no_install:
         ensure_test_tools()
     return subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "bench" / "run.py"), *args.bench_args], cwd=ROOT
+        [sys.executable, str(ROOT / "tests" / "bench" / "run.py"), *bench_args], cwd=ROOT
     ).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
+    site = argparse.ArgumentParser(add_help=False)
+    site.add_argument("--tracker", action="append", help="WebSocket tracker URL (repeatable)")
+    site.add_argument("--label", default="", help="suffix for the version shown in Settings")
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[site]
     )
-    parser.add_argument("--tracker", action="append", help="WebSocket tracker URL (repeatable)")
     parser.add_argument("--out", type=Path, default=DIST, help="output folder (default dist/)")
-    parser.add_argument("--label", default="", help="suffix for the version shown in Settings")
     commands = parser.add_subparsers(dest="command")
     serve_cmd = commands.add_parser(
-        "serve", help="build and serve on 127.0.0.1 with a local tracker"
+        "serve", parents=[site], help="build and serve on 127.0.0.1 with a local tracker"
     )
     serve_cmd.add_argument("--port", type=int, default=8080)
     serve_cmd.add_argument("--tracker-port", type=int, default=8000)
-    serve_cmd.add_argument(
-        "--prefix", default="/", help="serve under this sub-path, e.g. /seedvox/"
-    )
+    serve_cmd.add_argument("--prefix", default="/", help="serve under a sub-path, e.g. /seedvox/")
     for name in ("test", "bench"):
-        cmd = commands.add_parser(name)
+        cmd = commands.add_parser(name, help=f"run the {name} suite (extra args after --)")
         cmd.add_argument("--no-install", action="store_true", help="skip installing tools")
-        cmd.add_argument(f"{name}_args", nargs=argparse.REMAINDER)
+        cmd.add_argument("extra", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    extra = [a for i, a in enumerate(getattr(args, "extra", [])) if not (i == 0 and a == "--")]
     if args.command == "serve":
         serve(args)
         return 0
     if args.command == "test":
-        return run_tests(args)
+        return run_tests(args.no_install, extra)
     if args.command == "bench":
-        return run_bench(args)
+        return run_bench(args.no_install, extra)
     build(args.out, trackers=args.tracker, label=args.label)
     return 0
 

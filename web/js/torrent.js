@@ -516,7 +516,8 @@ function skipValue(bytes, i) {
     return i + 1;
   }
   const colon = bytes.indexOf(0x3a, i); // <length>:<bytes>
+  if (colon <= i) fail();
   const size = Number(new TextDecoder().decode(bytes.subarray(i, colon)));
-  if (colon < 0 || !Number.isInteger(size) || colon + 1 + size > bytes.length) fail();
+  if (!Number.isInteger(size) || size < 0 || colon + 1 + size > bytes.length) fail();
   return colon + 1 + size;
 }

@@ -30,6 +30,13 @@ def h(tag: str, attrs: dict[str, Any] | None = None, *children: Any) -> Any:
     return element
 
 
+def append(parent: Any, *children: Any) -> None:
+    """Append children, skipping None (JS would insert the text "undefined")."""
+    for child in children:
+        if child is not None:
+            parent.append(child)
+
+
 def clear(element: Any) -> None:
     element.replaceChildren()
 

@@ -13,7 +13,7 @@ from ..core.payload import BadPayload
 from ..core.strings import t
 from ..core.transfer import Fetch, Phase, Stats
 from ..sharing import ShareError, Sharing
-from .dom import Listeners, by_id, clear, h, show, spawn
+from .dom import Listeners, append, by_id, clear, h, show, spawn
 from .shell import Shell
 
 TICK_SECONDS = 1.0
@@ -83,7 +83,8 @@ class FetchView:
         self.line = h("p", {"class": "fetch-line"}, "")
         self.cancel_button = h("button", {"type": "button"}, t("fetch.cancel"))
         self.after = h("div", {"class": "actions"})
-        self.section.append(
+        append(
+            self.section,
             h("h1", {"id": "fetch-heading"}, t("fetch.heading")),
             self.what,
             self.bar,

@@ -11,7 +11,7 @@ from ..core.format import clock, date_label, iso_instant
 from ..core.memo import UNDO_WINDOW_MS, Memo
 from ..core.strings import t
 from ..sharing import Sharing
-from .dom import Listeners, by_id, clear, h, spawn
+from .dom import Listeners, append, by_id, clear, h, spawn
 from .share_panel import SharePanel
 from .shell import Shell
 
@@ -53,7 +53,8 @@ class MemoView:
 
     def _render_missing(self) -> None:
         clear(self.section)
-        self.section.append(
+        append(
+            self.section,
             h("h1", {"id": "memo-heading"}, t("memo.not_found")),
             h("a", {"href": routes.href(routes.LIBRARY)}, t("memo.back")),
         )
@@ -99,7 +100,8 @@ class MemoView:
         delete = h("button", {"type": "button", "class": "danger"}, t("memo.delete"))
 
         clear(self.section)
-        self.section.append(
+        append(
+            self.section,
             h("a", {"href": routes.href(routes.LIBRARY), "class": "back"}, t("memo.back")),
             self.heading,
             h(

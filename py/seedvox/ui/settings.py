@@ -16,7 +16,7 @@ from ..core.settings import (
 )
 from ..core.strings import t
 from ..sharing import Sharing
-from .dom import Listeners, by_id, clear, h
+from .dom import Listeners, append, by_id, clear, h
 from .shell import Shell
 
 SETTINGS_KEY = "network"
@@ -72,7 +72,8 @@ class SettingsView:
         reset = h("button", {"type": "button"}, t("settings.reset"))
         self.error = h("p", {"class": "error", "role": "alert"})
         clear(self.section)
-        self.section.append(
+        append(
+            self.section,
             h("h1", {"id": "settings-heading"}, t("settings.heading")),
             h("h2", None, t("settings.network")),
             h("label", {"for": "set-trackers"}, t("settings.trackers")),
