@@ -129,9 +129,12 @@ class Sharing:
     ) -> Callable[[], None]:
         if not platform.is_secure_context():
             raise ShareError(t("fetch.insecure"))
-        return await torrents.fetch(
-            infohash, self.settings.max_bytes, on_metadata, on_progress, on_done, on_error
-        )
+        try:
+            return await torrents.fetch(
+                infohash, self.settings.max_bytes, on_metadata, on_progress, on_done, on_error
+            )
+        except torrents.TorrentError as error:
+            raise ShareError(t("fetch.invalid", reason=str(error))) from error
 
     async def cancel_fetch(self, infohash: str) -> None:
         await torrents.cancel(infohash)

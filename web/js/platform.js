@@ -101,3 +101,28 @@ export async function shareLink(title, url) {
 export function pageUrl() {
   return location.href;
 }
+
+/** Duration in seconds of an audio Blob, from the browser's own demuxer; 0 if unknown.
+ * WebM without a duration field reports Infinity until it is seeked past the end. */
+export function probeDuration(blob, timeoutMs = 8000) {
+  return new Promise((resolve) => {
+    const audio = new Audio();
+    const url = URL.createObjectURL(blob);
+    const finish = (value) => {
+      clearTimeout(timer);
+      audio.removeAttribute("src");
+      audio.load();
+      URL.revokeObjectURL(url);
+      resolve(Number.isFinite(value) ? value : 0);
+    };
+    const timer = setTimeout(() => finish(0), timeoutMs);
+    audio.preload = "metadata";
+    audio.onerror = () => finish(0);
+    audio.onloadedmetadata = () => {
+      if (Number.isFinite(audio.duration)) return finish(audio.duration);
+      audio.ondurationchange = () => { if (Number.isFinite(audio.duration)) finish(audio.duration); };
+      audio.currentTime = 1e9;
+    };
+    audio.src = url;
+  });
+}

@@ -81,3 +81,7 @@ async def share_link(title: str, url: str) -> None:
 
 def page_url() -> str:
     return str(js_platform.pageUrl())
+
+
+async def probe_duration(blob: Any) -> float:
+    return float(await js_platform.probeDuration(blob))

@@ -78,7 +78,12 @@ async def fetch(
     ]
     handlers = to_object({"maxBytes": max_bytes})
     handlers.onMetadata, handlers.onProgress, handlers.onDone, handlers.onError = proxies
-    module.fetch(infohash, handlers)
+    try:
+        await module.fetch(infohash, handlers)
+    except Exception as error:
+        for proxy in proxies:
+            proxy.destroy()
+        raise TorrentError(str(error)) from error
 
     def release() -> None:
         for proxy in proxies:

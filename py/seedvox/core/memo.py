@@ -18,6 +18,7 @@ EXTENSIONS = {
     "audio/mpeg": ".mp3",
     "audio/wav": ".wav",
     "audio/x-wav": ".wav",
+    "audio/flac": ".flac",
 }
 
 

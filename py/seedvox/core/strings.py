@@ -45,6 +45,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "record.denied": "Seedvox was not allowed to use the microphone.",
         "record.no_device": "No microphone was found.",
         "record.failed": "Recording failed: {reason}",
+        "import.label": "Import audio file",
+        "import.empty": "That file is empty; nothing was imported.",
+        "import.not_audio": "That file is not audio Seedvox can play; nothing was imported.",
+        "import.too_big": "That file is {size}, over the {limit} limit; nothing was imported.",
+        "import.done": "Imported “{title}”.",
         "record.recovered": "Recovered {count} unfinished recording(s).",
         "record.storage_full": (
             "Your browser's storage is full, so the recording could not be saved."

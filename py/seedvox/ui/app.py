@@ -28,7 +28,7 @@ class View(Protocol):
 class App:
     def __init__(self, shell: Shell, sharing: Sharing) -> None:
         self.shell = shell
-        self.library = LibraryView(shell)
+        self.library = LibraryView(shell, lambda: sharing.settings.max_bytes)
         self.memo = MemoView(shell, sharing, on_change=self.library.refresh)
         self.settings = SettingsView(shell, sharing)
         self.fetch = FetchView(shell, sharing, on_saved=self.library.refresh)

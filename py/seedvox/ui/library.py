@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from pyscript import document
 
-from ..adapters import interop, store
+from ..adapters import interop, platform, store
 from ..adapters.recorder import Microphone, RecorderError
 from ..core import routes
-from ..core.format import clock, date_label, iso_duration, iso_instant
+from ..core.format import clock, date_label, iso_duration, iso_instant, size_label
 from ..core.memo import Memo, new_id, newest_first
+from ..core.payload import MAX_TITLE
 from ..core.recording import MIN_DURATION_S, Recording, State
+from ..core.sniff import SNIFF_BYTES, audio_type
 from ..core.strings import t
 from .dom import Listeners, by_id, clear, h, show, spawn
 from .shell import Shell
@@ -21,8 +24,9 @@ TICK_SECONDS = 0.25
 
 
 class LibraryView:
-    def __init__(self, shell: Shell) -> None:
+    def __init__(self, shell: Shell, max_bytes: Callable[[], int]) -> None:
         self.shell = shell
+        self._max_bytes = max_bytes  # imports obey the receive limit, so they can be shared
         self.section = by_id("view-library")
         self.list = by_id("memos")
         self.empty = by_id("empty")
@@ -40,6 +44,9 @@ class LibraryView:
         self._listeners.on(self.record_button, "click", lambda _e: self.start_recording())
         self._listeners.on(self.stop_button, "click", lambda _e: self.stop_recording())
         self._listeners.on(self.delete_all_button, "click", lambda _e: self.delete_all())
+        self.import_input = by_id("import")
+        by_id("import-label").textContent = t("import.label")
+        self._listeners.on(self.import_input, "change", lambda e: self.import_files(e.target))
         by_id("library-heading").textContent = t("library.heading")
         self.record_button.textContent = t("record.record")
         self.stop_button.textContent = t("record.stop")
@@ -48,6 +55,7 @@ class LibraryView:
 
     def enable(self, recording_possible: bool) -> None:
         self.record_button.disabled = not recording_possible
+        self.import_input.disabled = False
 
     async def enter(self, _route: routes.Route) -> None:
         await self.refresh()
@@ -193,6 +201,41 @@ class LibraryView:
             return
         await self.refresh()
         self.shell.status.show(t("record.saved"))
+
+    # ------------------------------------------------------------ import
+
+    async def import_files(self, input_element: Any) -> None:
+        files = list(input_element.files)
+        input_element.value = ""  # choosing the same file again must fire change again
+        for file in files:
+            await self._import(file)
+
+    async def _import(self, file: Any) -> None:
+        size = int(file.size)
+        if size == 0:
+            self.shell.status.show(t("import.empty"), error=True)
+            return
+        limit = self._max_bytes()
+        if size > limit:
+            text = t("import.too_big", size=size_label(size), limit=size_label(limit))
+            self.shell.status.show(text, error=True)
+            return
+        mime = audio_type(await platform.read_bytes(file, 0, SNIFF_BYTES))
+        duration = await platform.probe_duration(file) if mime else 0.0
+        if not mime or duration <= 0:
+            self.shell.status.show(t("import.not_audio"), error=True)
+            return
+        name = str(file.name)
+        title = name.rsplit(".", 1)[0] if "." in name else name
+        memo = Memo.new(interop.now_ms(), duration, mime, interop.utc_offset_minutes())
+        memo = memo.renamed(title[:MAX_TITLE])
+        try:
+            await store.save_memo(memo, platform.slice_blob(file, 0, size, mime))
+        except store.StorageFull:
+            self.shell.status.show(t("record.storage_full"), error=True, seconds=None)
+            return
+        await self.refresh()
+        self.shell.status.show(t("import.done", title=memo.title))
 
     # ------------------------------------------------------------ delete all
 
