@@ -114,7 +114,7 @@ class Sharing:
     async def known(self, infohash: str) -> Memo | None:
         """The memo this share already delivered (or that we shared), if still in the library."""
         share = await store.get_share(infohash)
-        if not share:
+        if share is None:
             return None
         memo = await store.get_memo(str(share.memoId))
         return memo if memo and memo.deleted is None else None

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import js
-from pyodide.ffi import JsProxy, create_proxy, to_js
+from pyodide.ffi import JsProxy, create_proxy, jsnull, to_js
+
+
+def absent(value: Any) -> bool:
+    """JS null/undefined (or None). Never use a JsProxy's truthiness for this: Pyodide takes
+    an object with `size: 0` or `length: 0` as false."""
+    return value is None or value is jsnull
 
 
 def to_object(value: Any) -> Any:

@@ -8,7 +8,7 @@ from pyscript.js_modules import store as js_store
 
 from ..core.memo import Memo
 from ..core.recording import Session
-from .interop import to_object, to_python
+from .interop import absent, to_object, to_python
 
 
 class StorageFull(Exception):
@@ -22,10 +22,12 @@ def _translate(error: Exception) -> Exception:
 
 
 async def _call(promise: Any) -> Any:
+    """Await a store promise; JS null comes back as None."""
     try:
-        return await promise
+        result = await promise
     except Exception as error:  # JsException: map the ones callers act on
         raise _translate(error) from error
+    return None if absent(result) else result
 
 
 async def list_memos() -> list[Memo]:
@@ -35,7 +37,7 @@ async def list_memos() -> list[Memo]:
 
 async def get_memo(memo_id: str) -> Memo | None:
     row = await _call(js_store.getMemo(memo_id))
-    return Memo.from_record(to_python(row)) if row else None
+    return None if row is None else Memo.from_record(to_python(row))
 
 
 async def get_audio(memo_id: str) -> Any:
@@ -74,7 +76,7 @@ async def list_sessions() -> list[Session]:
 async def finish_session(session: str, memo: Memo) -> Memo | None:
     """Assemble a session's chunks into the memo's audio (one transaction)."""
     row = await _call(js_store.finishSession(session, to_object(memo.to_record())))
-    return Memo.from_record(to_python(row)) if row else None
+    return None if row is None else Memo.from_record(to_python(row))
 
 
 async def drop_session(session: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import js
 from pyscript import document, js_import
 
-from .interop import callback, to_object, to_python
+from .interop import absent, callback, to_object, to_python
 
 _module: Any = None
 _config: dict[str, Any] = {}
@@ -106,4 +106,4 @@ def stats(infohash: str) -> dict | None:
     if _module is None:
         return None
     result = _module.stats(infohash)
-    return to_python(result) if result else None
+    return None if absent(result) else to_python(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from pyscript import document
@@ -228,7 +229,7 @@ class LibraryView:
         name = str(file.name)
         title = name.rsplit(".", 1)[0] if "." in name else name
         memo = Memo.new(interop.now_ms(), duration, mime, interop.utc_offset_minutes())
-        memo = memo.renamed(title[:MAX_TITLE])
+        memo = replace(memo.renamed(title[:MAX_TITLE]), size=size)
         try:
             await store.save_memo(memo, platform.slice_blob(file, 0, size, mime))
         except store.StorageFull:
