@@ -34,12 +34,17 @@ def test_a_known_memo_waits_for_its_sharer_indefinitely():
     f = fetch()
     f.progress(Stats(peers=1), now=1)
     f.metadata(size=500, files=1)
-    f.progress(Stats(progress=0.3, peers=0), now=5)
-    f.tick(1 + NO_PEER_HINT_S)
+    f.progress(Stats(progress=0.3, downloaded=150, peers=1), now=5)
+    f.tick(4 + NO_PEER_HINT_S)
+    assert f.phase is Phase.DOWNLOADING
+    # the sharer vanished: its dead connection still counts as a peer, but no bytes come
+    f.tick(5 + NO_PEER_HINT_S)
     assert f.phase is Phase.WAITING
     f.tick(10_000)
     assert f.phase is Phase.WAITING
-    f.progress(Stats(progress=0.4, peers=1), now=10_001)
+    f.progress(Stats(progress=0.3, downloaded=150, peers=1), now=10_001)
+    assert f.phase is Phase.WAITING
+    f.progress(Stats(progress=0.4, downloaded=200, peers=1), now=10_002)
     assert f.phase is Phase.DOWNLOADING
 
 

@@ -1,9 +1,10 @@
 """The receiving side's state machine, and what the sharing side shows.
 
-A fetch starts CONNECTING. With no peer for NO_PEER_HINT_S it is WAITING (the sharer must have
-Seedvox open) and keeps trying. If nobody ever answers within `give_up_s` it FAILS; once
-the memo's size is known it waits for the sharer as long as the user lets it (Cancel), since
-a restarted sharer resumes the transfer where it stopped.
+A fetch starts CONNECTING. With no peer, or no new bytes, for NO_PEER_HINT_S it is WAITING (the
+sharer must have Seedvox open) and keeps trying. Stalled bytes count, not the peer count: a
+sharer that vanished keeps its dead connection open for ~17 s. If nobody ever answers within
+`give_up_s` it FAILS; once the memo's size is known it waits for the sharer as long as the user
+lets it (Cancel), since a restarted sharer resumes the transfer where it stopped.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class Fetch:
     phase: Phase = Phase.CONNECTING
     size: int | None = None
     stats: Stats = field(default_factory=Stats)
-    last_peer: float | None = None
+    last_peer: float | None = None  # when a peer was last seen
+    last_bytes: float | None = None  # when downloaded bytes last grew
     error: str = ""
 
     @property
@@ -84,18 +86,25 @@ class Fetch:
     def progress(self, stats: Stats, now: float) -> None:
         if self.final or self.phase is Phase.SAVING:
             return
+        if stats.downloaded > self.stats.downloaded:
+            self.last_bytes = now
         self.stats = stats
         if stats.peers:
             self.last_peer = now
-            if self.size is not None:
-                self.phase = Phase.DOWNLOADING
+        if self.size is not None and self.last_bytes == now:
+            self.phase = Phase.DOWNLOADING
 
     def tick(self, now: float) -> None:
         """Advance timeouts; call about once a second."""
         if self.final or self.phase is Phase.SAVING:
             return
-        quiet_since = self.last_peer if self.last_peer is not None else self.started
-        if now - quiet_since >= NO_PEER_HINT_S and self.stats.peers == 0:
+        if self.size is None:
+            quiet_since = self.last_peer if self.last_peer is not None else self.started
+        else:
+            quiet_since = max(
+                t for t in (self.last_bytes, self.last_peer, self.started) if t is not None
+            )
+        if now - quiet_since >= NO_PEER_HINT_S:
             self.phase = Phase.WAITING
         if self.size is None and self.last_peer is None and now - self.started >= self.give_up_s:
             self.fail(t("fetch.gave_up"))
