@@ -108,9 +108,7 @@ class FetchView:
             show(self.bar, False)
             self.line.setAttribute("role", "alert")
             self.shell.status.show(fetch.summary(), error=fetch.phase is Phase.FAILED, seconds=None)
-            retry = h(
-                "a", {"href": fetch_href(fetch.infohash), "class": "button"}, t("fetch.retry")
-            )
+            retry = h("button", {"type": "button"}, t("fetch.retry"))
             self._listeners.on(retry, "click", lambda _e: self._retry())
             clear(self.after)
             self.after.append(retry)

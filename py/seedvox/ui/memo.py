@@ -178,6 +178,7 @@ class MemoView:
             return
         await store.put_memo(memo)
         self.memo = memo
+        self.share_panel.memo = memo  # a share made from now on carries the new title
         self.heading.textContent = memo.title
         download = self.section.querySelector("a[download]")
         download.setAttribute("download", memo.download_name)

@@ -1,0 +1,265 @@
+"""Sharing through the UI between separate Chromium processes (like separate devices), through
+the real bittorrent-tracker on 127.0.0.1 with an empty ICE server list."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+import time
+import wave
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import (
+    Site,
+    button,
+    memo_items,
+    memo_list,
+    open_app,
+    open_memo,
+    parse_iso_duration,
+    record,
+)
+
+pytestmark = pytest.mark.e2e
+
+FETCH_TIMEOUT_MS = 60_000
+
+
+def tone_wav(path: Path, seconds: float, rate: int = 48_000) -> Path:
+    """A stereo 16-bit WAV (~192 KB per second): big memos without minutes of recording."""
+    period = [int(12_000 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(rate // 440 * 4)]
+    frame = b"".join(struct.pack("<hh", s, s) for s in period)
+    frames = int(seconds * rate)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        whole, rest = divmod(frames, len(period))
+        out.writeframes(frame * whole + frame[: rest * 4])
+    return path
+
+
+AUDIO_HASHES = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open("seedvox");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const all = (store) => new Promise((resolve, reject) => {
+    const request = db.transaction([store], "readonly").objectStore(store).getAll();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const memos = await all("memos");
+  const audio = new Map((await all("audio")).map((row) => [row.id, row.blob]));
+  db.close();
+  const hex = (buf) =>
+    [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return Promise.all(memos.filter((m) => !m.deleted).map(async (m) => {
+    const blob = audio.get(m.id);
+    const bytes = blob ? await blob.arrayBuffer() : null;
+    const sha256 = bytes ? hex(await crypto.subtle.digest("SHA-256", bytes)) : null;
+    return {title: m.title, description: m.description, duration: m.duration, mime: m.mime,
+            size: blob ? blob.size : 0, sha256};
+  }));
+}"""
+
+
+def library(page: Page) -> list[dict]:
+    """Title, description, duration, size and SHA-256 of every memo's stored audio."""
+    return page.evaluate(AUDIO_HASHES)
+
+
+def share(page: Page) -> str:
+    """Press Share in the open memo view; returns the link shown."""
+    button(page, "Share").click()
+    field = page.get_by_label("Share link")
+    expect(field).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("available while Seedvox is open on this device")).to_be_visible()
+    link = field.input_value()
+    assert re.search(r"/seedvox/#/get/[0-9a-f]{40}$", link), link
+    return link
+
+
+def receive(page: Page, link: str, title: str) -> None:
+    """Open a share link in a fresh app and wait until the memo is saved and shown."""
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible(timeout=FETCH_TIMEOUT_MS)
+    expect(page.get_by_role("status")).to_contain_text("Memo received.")
+
+
+def import_file(page: Page, path: Path) -> None:
+    before = memo_items(page).count()
+    page.get_by_label("Import audio file").set_input_files(str(path))
+    expect(memo_items(page)).to_have_count(before + 1, timeout=15_000)
+
+
+def uploaded_bytes(page: Page) -> float:
+    """The sharer's upload figure as the share panel shows it ('… · 3.1 MB uploaded')."""
+    text = page.locator(".share-stats").inner_text()
+    match = re.search(r"([\d.]+) (B|KB|MB|GB) uploaded", text)
+    assert match, text
+    factor = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9}[match.group(2)]
+    return float(match.group(1)) * factor
+
+
+def test_a_recorded_memo_travels_to_another_browser(site: Site, launch):
+    a = open_app(launch("a").page(), site.url)
+    record(a, 3)
+    open_memo(a, memo_list(a).get_by_role("link").first.inner_text())
+    a.get_by_label("Title").fill("Groceries")
+    a.get_by_label("Title").press("Tab")
+    a.get_by_label("Description").fill("milk, eggs & <b>bread</b>")
+    a.get_by_label("Description").press("Tab")
+    expect(a.get_by_role("status")).to_contain_text("Saved.")
+    link = share(a)
+
+    b = launch("b").page()
+    receive(b, link, "Groceries")
+    expect(b.get_by_label("Description")).to_have_value("milk, eggs & <b>bread</b>")
+    [sent], [got] = library(a), library(b)
+    assert got["sha256"] == sent["sha256"] and got["size"] == sent["size"] > 1000
+    assert (got["title"], got["description"], got["mime"]) == (
+        sent["title"],
+        sent["description"],
+        sent["mime"],
+    )
+    assert got["duration"] == pytest.approx(sent["duration"], abs=0.01)
+    # The receiver's library lists it with the same duration, and it plays.
+    b.get_by_role("link", name="Back to library").click()
+    item = memo_items(b).first
+    expect(item).to_contain_text("Groceries")
+    duration = item.locator("time.duration").get_attribute("datetime")
+    assert parse_iso_duration(duration) == pytest.approx(sent["duration"], abs=0.01)
+    # The sharer sees the receiver and what went up.
+    expect(a.locator(".share-stats")).to_contain_text("1 peer(s) connected")
+    assert uploaded_bytes(a) >= sent["size"] * 0.9
+
+
+def test_three_receivers_at_once_trade_pieces(site: Site, launch, tmp_path: Path):
+    a = open_app(launch("a").page(), site.url)
+    import_file(a, tone_wav(tmp_path / "swarm.wav", seconds=22))  # ~4.2 MB
+    open_memo(a, "swarm")
+    link = share(a)
+    size = library(a)[0]["size"]
+
+    receivers = [launch(f"r{i}").page() for i in range(3)]
+    for page in receivers:
+        page.goto(link)
+    for page in receivers:
+        expect(page.get_by_role("heading", level=1, name="swarm")).to_be_visible(
+            timeout=FETCH_TIMEOUT_MS
+        )
+    sha = library(a)[0]["sha256"]
+    assert [library(page)[0]["sha256"] for page in receivers] == [sha] * 3
+    time.sleep(1.5)  # let the share panel's once-a-second figures catch up
+    uploaded = uploaded_bytes(a)
+    print(f"swarm: memo {size} B, sharer uploaded {uploaded:.0f} B = {uploaded / size:.2f}x")
+    assert size * 0.5 < uploaded < 3 * size
+
+
+def test_sharer_leaves_mid_transfer_and_comes_back(site: Site, launch, tmp_path: Path):
+    a_device = launch("a")
+    a = open_app(a_device.page(), site.url)
+    import_file(a, tone_wav(tmp_path / "long.wav", seconds=130))  # ~25 MB
+    open_memo(a, "long")
+    link = share(a)
+    sent = library(a)[0]
+
+    b = launch("b").page()
+    b.goto(link)
+    bar = b.get_by_role("progressbar", name="Download progress")
+    b.wait_for_function(
+        "(el) => el.value >= 15", arg=bar.element_handle(timeout=30_000), timeout=FETCH_TIMEOUT_MS
+    )
+    a_device.close()
+    progress_when_left = float(bar.evaluate("(el) => el.value"))
+    assert progress_when_left < 100, (
+        "transfer finished before the sharer left: make the memo larger"
+    )
+    expect(b.get_by_text("Waiting for the sharer")).to_be_visible(timeout=30_000)
+    assert library(b) == [], "a partial memo was saved"
+
+    a = launch("a").page()  # same profile: the app restarts and seeds the memo again
+    open_app(a, site.url)
+    expect(b.get_by_role("heading", level=1, name="long")).to_be_visible(timeout=90_000)
+    [got] = library(b)
+    assert (got["sha256"], got["size"]) == (sent["sha256"], sent["size"])
+
+
+def test_link_survives_rename_and_restart(site: Site, launch, tmp_path: Path):
+    a_device = launch("a")
+    a = open_app(a_device.page(), site.url)
+    import_file(a, tone_wav(tmp_path / "Original.wav", seconds=2))
+    open_memo(a, "Original")
+    link = share(a)
+    a.get_by_label("Title").fill("Renamed later")
+    a.get_by_label("Title").press("Tab")
+    expect(a.get_by_role("heading", level=1, name="Renamed later")).to_be_visible()
+    expect(a.get_by_label("Share link")).to_have_value(link)
+
+    first = launch("b").page()
+    receive(first, link, "Original")  # the title as it was when shared
+
+    a_device.close()
+    a = open_app(launch("a").page(), site.url)
+    second = launch("c").page()
+    receive(second, link, "Original")
+    assert library(second)[0]["sha256"] == library(a)[0]["sha256"]
+
+
+def test_same_link_twice_gives_one_memo(site: Site, launch, tmp_path: Path):
+    a = open_app(launch("a").page(), site.url)
+    import_file(a, tone_wav(tmp_path / "Once.wav", seconds=1))
+    open_memo(a, "Once")
+    link = share(a)
+    b = launch("b").page()
+    receive(b, link, "Once")
+    b.goto(site.url + "#/")
+    b.goto(link)
+    expect(b.get_by_role("status")).to_contain_text("already in your library", timeout=15_000)
+    b.get_by_role("link", name="Open it").click()
+    expect(b.get_by_role("heading", level=1, name="Once")).to_be_visible()
+    assert len(library(b)) == 1
+    # The sharer opening its own link does not duplicate either.
+    a.goto(link)
+    expect(a.get_by_role("status")).to_contain_text("already in your library", timeout=15_000)
+    assert len(library(a)) == 1
+
+
+def test_nobody_seeds_waits_then_says_so(site: Site, launch):
+    config_path = site.root / "config.json"
+    config = json.loads(config_path.read_text())
+    config["fetchGiveUpSeconds"] = 14
+    config_path.write_text(json.dumps(config))
+    b = open_app(launch("b").page(), site.url)
+    b.goto(site.url + "#/get/" + "ab" * 20)
+    expect(b.get_by_text("Looking for the sharer")).to_be_visible(timeout=10_000)
+    expect(b.get_by_text("Waiting for the sharer")).to_be_visible(timeout=20_000)
+    expect(b.get_by_role("alert")).to_contain_text("Nobody is sharing this memo", timeout=20_000)
+    expect(b.get_by_role("button", name="Try again")).to_be_visible()
+    assert library(b) == []
+
+
+def test_cancel_stops_and_saves_nothing(site: Site, launch):
+    b = open_app(launch("b").page(), site.url)
+    b.goto(site.url + "#/get/" + "cd" * 20)
+    button(b, "Cancel").click()
+    expect(b.get_by_role("alert")).to_contain_text("Cancelled. Nothing was saved.")
+    assert library(b) == []
+
+
+def test_stop_sharing_ends_the_share(site: Site, launch, tmp_path: Path):
+    a = open_app(launch("a").page(), site.url)
+    import_file(a, tone_wav(tmp_path / "Brief.wav", seconds=1))
+    open_memo(a, "Brief")
+    share(a)
+    button(a, "Stop sharing").click()
+    expect(a.get_by_role("status")).to_contain_text("Sharing stopped")
+    expect(a.get_by_label("Share link")).to_have_count(0)
+    expect(button(a, "Share")).to_be_visible()
