@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 import struct
 import time
 import wave
@@ -17,12 +18,14 @@ from playwright.sync_api import Page, expect
 from .conftest import (
     Site,
     button,
+    chromium_args,
     memo_items,
     memo_list,
     open_app,
     open_memo,
     parse_iso_duration,
     record,
+    wait_ready,
 )
 
 pytestmark = pytest.mark.e2e
@@ -263,3 +266,39 @@ def test_stop_sharing_ends_the_share(site: Site, launch, tmp_path: Path):
     expect(a.get_by_role("status")).to_contain_text("Sharing stopped")
     expect(a.get_by_label("Share link")).to_have_count(0)
     expect(button(a, "Share")).to_be_visible()
+
+
+def test_unshared_memos_are_never_announced(site: Site, launch, tmp_path: Path):
+    device = launch("a")
+    a = open_app(device.page(), site.url)
+    import_file(a, tone_wav(tmp_path / "Private.wav", seconds=1))
+    a.reload()
+    open_app(a, site.url)
+    time.sleep(3)  # re-seeding runs right after boot: give it time to (not) announce
+    assert device.websockets == [], "a memo nobody shared was announced to a tracker"
+    open_memo(a, "Private")
+    share(a)
+    deadline = time.monotonic() + 10
+    while not device.websockets and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert device.websockets and all(url.startswith("ws://127.0.0.1:") for url in device.websockets)
+
+
+def test_plain_http_says_https_is_required(site: Site, playwright, tmp_path: Path):
+    """A non-loopback http:// origin is not a secure context: recording and sharing say so."""
+    host = "seedvox.test"
+    port = site.url.split(":")[2].split("/")[0]
+    browser = playwright.chromium.launch(
+        executable_path=shutil.which("chromium"),
+        args=[*chromium_args(None), f"--host-resolver-rules=MAP {host} 127.0.0.1"],
+    )
+    try:
+        page = browser.new_page()
+        page.goto(f"http://{host}:{port}/seedvox/")
+        wait_ready(page)
+        expect(page.get_by_role("status")).to_contain_text("needs a secure connection")
+        expect(button(page, "Record")).to_be_disabled()
+        page.goto(f"http://{host}:{port}/seedvox/#/get/" + "ef" * 20)
+        expect(page.get_by_role("alert")).to_contain_text("HTTPS", timeout=10_000)
+    finally:
+        browser.close()

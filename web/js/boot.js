@@ -31,8 +31,13 @@ async function diagnose() {
 }
 
 if (!window.isSecureContext) {
-  fail("Seedvox needs a secure connection: open it over HTTPS (or on localhost). " +
-       "The microphone, offline use and sharing are not available on plain HTTP.");
+  // Not fatal: memos can still be played. Python repeats this in the status area once up.
+  const el = message();
+  if (el) {
+    el.textContent = "Seedvox needs a secure connection: open it over HTTPS (or on localhost). " +
+      "The microphone, offline use and sharing are not available on plain HTTP.";
+    el.setAttribute("role", "alert");
+  }
 }
 
 window.addEventListener("error", (event) => {

@@ -9,13 +9,14 @@
 //   memory and then reads from the Blob it handed out. Nothing is copied to OPFS.
 // - Complete torrents announce with numwant 0: no offers, so no RTCPeerConnections (Chromium
 //   allows 500 per page) and no announce glare. Incomplete ones announce with offers and
-//   re-announce every few seconds while they have no peer.
+//   re-announce every few seconds while no piece data arrives.
 // - bittorrent-tracker reconnects a dropped tracker socket only after 10 s·2^n + up to 5 min;
 //   a watchdog reopens it within seconds instead.
 
 export const DEFAULT_PIECE_LENGTH = 256 * 1024; // 2x the throughput of 16 KiB pieces for 10 MiB
 const PROGRESS_MS = 250;                          // onProgress at most 4 times a second
-const REANNOUNCE_MS = [3000, 30000];              // first and longest wait while a fetch has no peer
+// While a fetch is stalled: announce every 3 s for 30 s, then back off to every 30 s.
+const REANNOUNCE = { everyMs: 3000, quick: 10, maxMs: 30000 };
 const KICK_MS = [1000, 2000, 4000, 8000, 15000, 30000]; // tracker reconnect backoff
 const WATCH_MS = 1000;
 const STORE_CACHE = 4; // pieces read from a Blob kept for the next block requests of the same piece
@@ -23,7 +24,7 @@ const STORE_CACHE = 4; // pieces read from a Blob kept for the next block reques
 let config = null;
 let trackerOptions = null; // shared with the client, so configure() reaches torrents added later
 let clientPromise = null;
-const entries = new Map(); // infoHash -> {torrent, kind, blob, store, done, callbacks, ...}
+const entries = new Map(); // infoHash -> {torrent, blob, store, done, callbacks, ...}
 const kicks = new Map();   // tracker URL -> {attempt, at}
 let watchdog = null;
 
@@ -76,7 +77,8 @@ export async function seed(blob, { name, pieceLength = DEFAULT_PIECE_LENGTH } = 
   const client = await getClient();
   if (!(blob instanceof Blob)) throw new TypeError("seed() needs a Blob.");
   if (!name) throw new TypeError("seed() needs a file name.");
-  if (!(Number.isInteger(pieceLength) && pieceLength >= 16384 && (pieceLength & (pieceLength - 1)) === 0)) {
+  const powerOfTwo = Number.isInteger(pieceLength) && (pieceLength & (pieceLength - 1)) === 0;
+  if (!powerOfTwo || pieceLength < 16384) {
     throw new RangeError("pieceLength must be a power of two of at least 16 KiB.");
   }
   const store = new PieceStore(pieceLength, { blob });
@@ -90,7 +92,7 @@ export async function seed(blob, { name, pieceLength = DEFAULT_PIECE_LENGTH } = 
       getAnnounceOpts: () => announceOptions(torrent),
     }, (seeded) => {
       // `seeded` is an older torrent when these bytes were already shared; keep that one.
-      if (!entries.has(seeded.infoHash)) track({ torrent: seeded, kind: "seed", blob, done: true });
+      if (!entries.has(seeded.infoHash)) track({ torrent: seeded, blob, done: true });
       resolve({ ...describe(seeded), torrentFile: withoutTrackers(seeded.torrentFile) });
     });
     torrent.on("error", (error) => (entries.get(torrent.infoHash)?.torrent === torrent
@@ -107,7 +109,7 @@ export async function reseed(torrentFile, blob) {
   if (!(blob instanceof Blob)) throw new TypeError("reseed() needs a Blob.");
   const bytes = withoutTrackers(asBytes(torrentFile));
   return new Promise((resolve, reject) => {
-    const entry = { kind: "seed", blob, done: true };
+    const entry = { blob, done: true };
     const torrent = client.add(bytes, {
       skipVerify: true,
       store: storeFactory(entry, blob),
@@ -149,13 +151,14 @@ export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onDon
     throw new Error("Invalid torrent identifier");
   }
   const entry = {
-    kind: "fetch",
     done: false,
     maxBytes: maxBytes ?? Infinity,
     callbacks: { onMetadata, onProgress, onDone, onError },
     lastProgress: -Infinity,
+    downloaded: 0,
+    lastData: Date.now(),
     announces: 0,
-    nextAnnounce: Date.now() + REANNOUNCE_MS[0],
+    nextAnnounce: Date.now() + REANNOUNCE.everyMs,
   };
   return new Promise((resolve, reject) => {
     const torrent = client.add(id, {
@@ -331,15 +334,24 @@ function wsTrackers(torrent) {
   return client && !client.destroyed && Array.isArray(client._trackers) ? client._trackers : [];
 }
 
-/** Each second while a fetch has no peer: report, and re-announce with a growing interval. */
+/**
+ * Each second until done: report progress and, while no piece data arrives, re-announce (see
+ * REANNOUNCE). "No data" rather than "no peer": receivers waiting for the same absent sharer
+ * connect to each other, and the sharer, announcing with numwant 0, only meets them through a
+ * new offer.
+ */
 function tick(entry) {
   const { torrent } = entry;
   if (entry.done || torrent.destroyed) return clearInterval(entry.tick);
   progress(entry);
   const now = Date.now();
-  if (torrent.numPeers > 0) {
+  if (torrent.downloaded !== entry.downloaded) {
+    entry.downloaded = torrent.downloaded;
+    entry.lastData = now;
+  }
+  if (now - entry.lastData < REANNOUNCE.everyMs) {
     entry.announces = 0;
-    entry.nextAnnounce = now + REANNOUNCE_MS[0];
+    entry.nextAnnounce = entry.lastData + REANNOUNCE.everyMs;
     return;
   }
   if (now < entry.nextAnnounce || !torrent.discovery?.tracker) return;
@@ -353,7 +365,8 @@ function tick(entry) {
   }
   torrent.discovery.tracker.update();
   entry.announces += 1;
-  entry.nextAnnounce = now + Math.min(REANNOUNCE_MS[0] * 1.5 ** entry.announces, REANNOUNCE_MS[1]);
+  const slower = Math.max(0, entry.announces - REANNOUNCE.quick);
+  entry.nextAnnounce = now + Math.min(REANNOUNCE.everyMs * 1.5 ** slower, REANNOUNCE.maxMs);
 }
 
 /** Reopen dropped tracker sockets with a short backoff; each reopen re-announces every torrent. */
@@ -380,7 +393,7 @@ function watchTrackers() {
     if (now < kick.at) continue;
     kick.at = now + KICK_MS[Math.min(kick.attempt, KICK_MS.length - 1)];
     kick.attempt += 1;
-    // What the library's own timer would do; the first reopens the pooled socket, the rest share it.
+    // What the library's own timer does: the first reopens the pooled socket, the rest share it.
     for (const tracker of trackers) {
       clearTimeout(tracker.reconnectTimer);
       tracker._openSocket();
@@ -414,7 +427,9 @@ class PieceStore {
   }
 
   put(index, buf, cb = noop) {
-    if (this.closed || !this.pieces) return queueMicrotask(() => cb(new Error("Store is read-only")));
+    if (this.closed || !this.pieces) {
+      return queueMicrotask(() => cb(new Error("Store is read-only")));
+    }
     this.pieces[index] = buf;
     queueMicrotask(() => cb(null));
   }
@@ -440,7 +455,8 @@ class PieceStore {
       this.reads.delete(index); // re-insert: most recent last
     } else {
       const start = index * this.chunkLength;
-      read = this.blob.slice(start, start + this.chunkLength).arrayBuffer().then((b) => new Uint8Array(b));
+      const slice = this.blob.slice(start, start + this.chunkLength);
+      read = slice.arrayBuffer().then((buffer) => new Uint8Array(buffer));
       read.catch(() => this.reads.delete(index));
     }
     this.reads.set(index, read);
