@@ -53,10 +53,16 @@ async def reseed_many(items: Any) -> int:
     count = 0
     for item in items:
         try:
-            await module.reseed(item.torrentFile, item.blob)
-            count += 1
+            result = await module.reseed(item.torrentFile, item.blob)
         except Exception as error:  # one bad record must not stop the others
             print(f"seedvox: reseed failed for {item.infoHash}: {error}")
+            continue
+        if str(result.infoHash) != str(item.infoHash):
+            # Not the bytes that were shared (reseed checks only their length): never serve them.
+            print(f"seedvox: stored share {item.infoHash} no longer matches its audio")
+            await module.stop(result.infoHash)
+            continue
+        count += 1
     return count
 
 
