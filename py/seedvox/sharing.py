@@ -5,17 +5,19 @@ Views call `Sharing`; it never touches the DOM. The wire format is in core/PROTO
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pyodide.ffi import to_js
 
-from .adapters import interop, platform, store, torrents
+from .adapters import crypto, interop, platform, store, torrents
 from .core import payload
-from .core.links import ShareLink
+from .core.links import KEY_BYTES, ShareLink
 from .core.memo import Memo, new_id
 from .core.settings import Settings
+from .core.sniff import SNIFF_BYTES, audio_type, same_container
 from .core.strings import t
 
 
@@ -45,7 +47,7 @@ class Sharing:
         """The memo's current share, if it is shared."""
         for share in await store.shares_of(memo.id):
             if str(share.role) == "sharer":
-                return ShareLink(str(share.infoHash))
+                return ShareLink(str(share.infoHash), bytes(share.key.to_py()))
         return None
 
     async def share(self, memo: Memo) -> ShareLink:
@@ -66,20 +68,24 @@ class Sharing:
             audio_size=int(audio.size),
         )
         header_bytes = to_js(payload.encode(header))
-        blob = platform.join_blobs([header_bytes, audio])
+        key = secrets.token_bytes(KEY_BYTES)  # fresh per share; it lives only in the link
+        plain = platform.join_blobs([header_bytes, audio])
+        cipher = await crypto.encrypt_blob(plain, key, payload.PIECE_LENGTH)
         try:
-            result = await torrents.seed(blob, payload.NAME)
+            result = await torrents.seed(cipher, payload.NAME, payload.PIECE_LENGTH)
         except torrents.TorrentError as error:
             raise ShareError(t("share.failed", reason=str(error))) from error
         infohash = str(result.infoHash)
         record = interop.to_object(
             {"infoHash": infohash, "memoId": memo.id, "role": "sharer", "created": interop.now_ms()}
         )
+        # What re-seeding needs, and nothing more: the ciphertext is remade from these on demand.
         record.torrentFile = result.torrentFile
         record.header = header_bytes
+        record.key = to_js(key)
         await store.put_share(record)
         self.seeding.add(infohash)
-        return ShareLink(infohash)
+        return ShareLink(infohash, key)
 
     async def stop(self, memo: Memo) -> None:
         for share in await store.shares_of(memo.id):
@@ -101,8 +107,9 @@ class Sharing:
         stored = await store.shares_to_seed()
         items = interop.to_object([i for i in stored if str(i.infoHash) not in self.seeding])
         for item in items:
-            # The same header + the same audio = the same bytes the torrent was made from.
-            item.blob = platform.join_blobs([item.header, item.blob])
+            # Same header + same audio + same key = the same ciphertext the torrent was made from.
+            plain = platform.join_blobs([item.header, item.blob])
+            item.blob = crypto.encrypted_source(plain, item.key, payload.PIECE_LENGTH)
         self.seeding.update(str(item.infoHash) for item in items)
         return await torrents.reseed_many(items)
 
@@ -121,7 +128,7 @@ class Sharing:
 
     async def start_fetch(
         self,
-        infohash: str,
+        link: ShareLink,
         on_metadata: Callable[[dict], None],
         on_progress: Callable[[dict], None],
         on_done: Callable[[Any], None],
@@ -131,7 +138,7 @@ class Sharing:
             raise ShareError(t("fetch.insecure"))
         try:
             return await torrents.fetch(
-                infohash, self.settings.max_bytes, on_metadata, on_progress, on_done, on_error
+                link.infohash, self.settings.max_bytes, on_metadata, on_progress, on_done, on_error
             )
         except torrents.TorrentError as error:
             raise ShareError(t("fetch.invalid", reason=str(error))) from error
@@ -139,15 +146,25 @@ class Sharing:
     async def cancel_fetch(self, infohash: str) -> None:
         await torrents.cancel(infohash)
 
-    async def save_received(self, infohash: str, blob: Any) -> Received:
-        """Check a downloaded payload and add its memo to the library (raises BadPayload)."""
-        existing = await self.known(infohash)
+    async def save_received(self, link: ShareLink, cipher: Any) -> Received:
+        """Decrypt and check a downloaded payload, then add its memo to the library.
+
+        Raises BadPayload for a wrong key, altered bytes, a bad header or non-audio content;
+        nothing is saved then."""
+        existing = await self.known(link.infohash)
         if existing:
             return Received(existing, duplicate=True)
+        try:
+            blob = await crypto.decrypt_blob(cipher, link.key, payload.PIECE_LENGTH)
+        except crypto.DecryptError:
+            raise payload.BadPayload(t("fetch.decrypt_failed")) from None
         total = int(blob.size)
         length = payload.header_length(await platform.read_bytes(blob, 0, payload.PREFIX.size))
         head = await platform.read_bytes(blob, 0, payload.PREFIX.size + length)
         header, offset = payload.decode(head, total)
+        sniffed = audio_type(await platform.read_bytes(blob, offset, offset + SNIFF_BYTES))
+        if sniffed is None or not same_container(header.mime, sniffed):
+            raise payload.BadPayload(t("fetch.not_audio"))
         audio = platform.slice_blob(blob, offset, total, header.mime)
         memo = Memo(
             id=new_id(),
@@ -159,14 +176,7 @@ class Sharing:
             description=header.description,
         )
         await store.save_memo(memo, audio)
-        record = interop.to_object(
-            {
-                "infoHash": infohash,
-                "memoId": memo.id,
-                "role": "receiver",
-                "created": interop.now_ms(),
-            }
-        )
-        await store.put_share(record)
-        self.seeding.add(infohash)  # the finished torrent keeps seeding while the app is open
+        record = {"infoHash": link.infohash, "memoId": memo.id, "role": "receiver"}
+        await store.put_share(interop.to_object({**record, "created": interop.now_ms()}))
+        self.seeding.add(link.infohash)  # the finished torrent seeds on while the app is open
         return Received(memo)

@@ -17,9 +17,11 @@ COUNT = 1000
 
 # Setup only: writes 1,000 memos shared the way the app shares them (SVX1 header + audio, see
 # py/seedvox/core/PROTOCOL.md), using the app's own torrent adapter to make the torrent files.
-POPULATE = """async (count) => {
+POPULATE = r"""async (count) => {
   const config = await (await fetch("./config.json")).json();
   const torrent = await import(new URL("./js/torrent.js", document.baseURI).href);
+  const cipher = await import(new URL("./js/crypto.js", document.baseURI).href);
+  const pieceLength = 256 * 1024;
   torrent.configure({ trackers: config.trackers, iceServers: [] });
   const records = [];
   const encoder = new TextEncoder();
@@ -36,9 +38,11 @@ POPULATE = """async (count) => {
     header.set(encoder.encode("SVX1"));
     new DataView(header.buffer).setUint32(4, json.length);
     header.set(json, 8);
-    const seeded = await torrent.seed(new Blob([header, audio]), { name: "memo.svx" });
-    records.push({ memo, audio, share: { infoHash: seeded.infoHash, memoId: id, role: "sharer",
-      created, torrentFile: seeded.torrentFile, header } });
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    const sealed = await cipher.encryptBlob(new Blob([header, audio]), key, pieceLength);
+    const seeded = await torrent.seed(sealed, { name: "memo.svx", pieceLength });
+    records.push({ memo, audio, key, share: { infoHash: seeded.infoHash, memoId: id,
+      role: "sharer", created, torrentFile: seeded.torrentFile, header, key } });
   }
   const db = await new Promise((resolve, reject) => {
     const request = indexedDB.open("seedvox");
@@ -56,7 +60,9 @@ POPULATE = """async (count) => {
     tx.onerror = () => reject(tx.error);
   });
   db.close();
-  return records[records.length - 1].share.infoHash;
+  const last = records[records.length - 1];
+  const key = btoa(String.fromCharCode(...last.key)).replace(/\+/g, "-").replace(/\//g, "_");
+  return `${last.share.infoHash}/${key.replace(/=+$/, "")}`;
 }"""
 
 
@@ -74,13 +80,13 @@ def test_a_thousand_shared_memos_boot_reseed_and_share(site: Site, launch):
 
     # The newest share is reachable from another device once re-seeding has run.
     b = launch("b").page()
-    b.goto(site.url + "#/get/" + last)
+    b.goto(site.url + "#/get/v1/" + last)
     expect(b.get_by_role("heading", level=1, name=f"Bulk {COUNT - 1}")).to_be_visible(
         timeout=60_000
     )
     # ...an old one shows its link, and the sharer can still share something new.
     a.get_by_role("link", name="Bulk 0", exact=True).click()
-    expect(a.get_by_label("Share link")).to_have_value(re.compile(r"#/get/[0-9a-f]{40}$"))
+    expect(a.get_by_label("Share link")).to_have_value(re.compile(r"#/get/v1/[0-9a-f]{40}/"))
     a.get_by_role("link", name="Back to library").click()
     expect(memo_items(a)).to_have_count(COUNT)
     record(a, 1.5)

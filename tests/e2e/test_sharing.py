@@ -85,7 +85,7 @@ def share(page: Page) -> str:
     expect(field).to_be_visible(timeout=15_000)
     expect(page.get_by_text("available while Seedvox is open on this device")).to_be_visible()
     link = field.input_value()
-    assert re.search(r"/seedvox/#/get/[0-9a-f]{40}$", link), link
+    assert re.search(r"/seedvox/#/get/v1/[0-9a-f]{40}/[\w-]{43}$", link), link
     return link
 
 
@@ -241,7 +241,7 @@ def test_nobody_seeds_waits_then_says_so(site: Site, launch):
     config["fetchGiveUpSeconds"] = 14
     config_path.write_text(json.dumps(config))
     b = open_app(launch("b").page(), site.url)
-    b.goto(site.url + "#/get/" + "ab" * 20)
+    b.goto(site.url + "#/get/v1/" + "ab" * 20 + "/" + "A" * 42 + "E")
     expect(b.get_by_text("Looking for the sharer")).to_be_visible(timeout=10_000)
     expect(b.get_by_text("Waiting for the sharer")).to_be_visible(timeout=20_000)
     expect(b.get_by_role("alert")).to_contain_text("Nobody is sharing this memo", timeout=20_000)
@@ -251,7 +251,7 @@ def test_nobody_seeds_waits_then_says_so(site: Site, launch):
 
 def test_cancel_stops_and_saves_nothing(site: Site, launch):
     b = open_app(launch("b").page(), site.url)
-    b.goto(site.url + "#/get/" + "cd" * 20)
+    b.goto(site.url + "#/get/v1/" + "cd" * 20 + "/" + "B" * 42 + "E")
     button(b, "Cancel").click()
     expect(b.get_by_role("alert")).to_contain_text("Cancelled. Nothing was saved.")
     assert library(b) == []
@@ -298,7 +298,7 @@ def test_plain_http_says_https_is_required(site: Site, playwright, tmp_path: Pat
         wait_ready(page)
         expect(page.get_by_role("status")).to_contain_text("needs a secure connection")
         expect(button(page, "Record")).to_be_disabled()
-        page.goto(f"http://{host}:{port}/seedvox/#/get/" + "ef" * 20)
+        page.goto(f"http://{host}:{port}/seedvox/#/get/v1/" + "ef" * 20 + "/" + "C" * 42 + "E")
         expect(page.get_by_role("alert")).to_contain_text("HTTPS", timeout=10_000)
     finally:
         browser.close()

@@ -102,11 +102,14 @@ export async function seed(blob, { name, pieceLength = DEFAULT_PIECE_LENGTH } = 
 
 /**
  * Seed a torrent file from seed() again over the same bytes, with no hashing and no copy.
- * Only the length is checked: compare the returned infoHash with the one stored.
+ * `blob` is a Blob, or a piece source {size, read(index) -> Promise<Uint8Array>} that makes
+ * piece `index` on demand (crypto.js encrypts that way). Only the length is checked: compare
+ * the returned infoHash with the one stored.
  */
 export async function reseed(torrentFile, blob) {
   const client = await getClient();
-  if (!(blob instanceof Blob)) throw new TypeError("reseed() needs a Blob.");
+  const isSource = typeof blob?.read === "function" && Number.isInteger(blob?.size);
+  if (!(blob instanceof Blob) && !isSource) throw new TypeError("reseed() needs a Blob or a source.");
   const bytes = withoutTrackers(asBytes(torrentFile));
   return new Promise((resolve, reject) => {
     const entry = { blob, done: true };
@@ -453,6 +456,9 @@ class PieceStore {
     let read = this.reads.get(index);
     if (read) {
       this.reads.delete(index); // re-insert: most recent last
+    } else if (!(this.blob instanceof Blob)) {
+      read = this.blob.read(index); // a piece source makes the piece itself
+      read.catch(() => this.reads.delete(index));
     } else {
       const start = index * this.chunkLength;
       const slice = this.blob.slice(start, start + this.chunkLength);

@@ -36,11 +36,11 @@ async def _torrent() -> Any:
     return _module
 
 
-async def seed(blob: Any, name: str) -> Any:
+async def seed(blob: Any, name: str, piece_length: int) -> Any:
     """Seed a payload Blob; returns the JS result {infoHash, magnetURI, torrentFile, length}."""
     module = await _torrent()
     try:
-        return await module.seed(blob, to_object({"name": name}))
+        return await module.seed(blob, to_object({"name": name, "pieceLength": piece_length}))
     except Exception as error:
         raise TorrentError(str(error)) from error
 

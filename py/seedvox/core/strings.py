@@ -89,6 +89,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "fetch.too_big": "This memo is {size}, over the {limit} limit. Nothing was downloaded.",
         "fetch.bad_torrent": "This link does not point to a Seedvox memo. Nothing was saved.",
         "fetch.bad_link": "{reason}",
+        "fetch.decrypt_failed": (
+            "The memo could not be decrypted: the link's key does not fit, or the data was "
+            "altered on the way."
+        ),
+        "fetch.not_audio": "What arrived is not audio.",
         "fetch.already": "This memo is already in your library.",
         "fetch.open": "Open it",
         "fetch.insecure": "Receiving needs a secure connection: open Seedvox over HTTPS.",

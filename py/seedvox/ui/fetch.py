@@ -8,7 +8,7 @@ from typing import Any
 
 from ..core import routes
 from ..core.format import size_label
-from ..core.links import BadLink, parse_fragment
+from ..core.links import BadLink, ShareLink, parse_fragment
 from ..core.payload import BadPayload
 from ..core.strings import t
 from ..core.transfer import Fetch, Phase, Stats
@@ -29,6 +29,7 @@ class FetchView:
         self._release: Any = None
         self._ticker: asyncio.Task | None = None
         self.fetch: Fetch | None = None
+        self.link: ShareLink | None = None
 
     async def enter(self, route: routes.Route) -> None:
         self._render_frame()
@@ -37,6 +38,7 @@ class FetchView:
         except BadLink as error:
             self._finish_with(str(error))
             return
+        self.link = link
         known = await self.sharing.known(link.infohash)
         if known:
             self._already(known.id)
@@ -50,7 +52,7 @@ class FetchView:
         self._update()
         try:
             self._release = await self.sharing.start_fetch(
-                link.infohash, self._metadata, self._progress, self._done, self._error
+                link, self._metadata, self._progress, self._done, self._error
             )
         except ShareError as error:
             self.fetch.fail(str(error))
@@ -153,7 +155,7 @@ class FetchView:
 
     async def _save(self, fetch: Fetch, blob: Any) -> None:
         try:
-            received = await self.sharing.save_received(fetch.infohash, blob)
+            received = await self.sharing.save_received(self.link, blob)
         except BadPayload as error:
             fetch.fail(t("fetch.invalid", reason=str(error)))
             await self.sharing.cancel_fetch(fetch.infohash)
@@ -178,7 +180,7 @@ class FetchView:
         spawn(self._reenter(), self.shell.report)
 
     async def _reenter(self) -> None:
-        fragment = fetch_href(self.fetch.infohash) if self.fetch else "#/"
+        fragment = self.link.fragment if self.fetch else "#/"
         self.leave()
         await self.enter(routes.parse(fragment))
 
@@ -194,7 +196,3 @@ class FetchView:
         if self._ticker and not self._ticker.done():
             self._ticker.cancel()
         self._ticker = None
-
-
-def fetch_href(infohash: str) -> str:
-    return f"#/get/{infohash}"

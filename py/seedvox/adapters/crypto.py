@@ -1,0 +1,28 @@
+"""AES-GCM encryption of payload Blobs (web/js/crypto.js): bytes stay in JS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyodide.ffi import to_js
+from pyscript.js_modules import crypto as js_crypto
+
+
+class DecryptError(Exception):
+    """Wrong key, or bytes altered on the way."""
+
+
+async def encrypt_blob(plain: Any, key: bytes, piece_length: int) -> Any:
+    return await js_crypto.encryptBlob(plain, to_js(key), piece_length)
+
+
+def encrypted_source(plain: Any, key: bytes, piece_length: int) -> Any:
+    """Pieces encrypted on demand, for re-seeding without a stored ciphertext."""
+    return js_crypto.encryptedSource(plain, to_js(key), piece_length)
+
+
+async def decrypt_blob(cipher: Any, key: bytes, piece_length: int) -> Any:
+    try:
+        return await js_crypto.decryptBlob(cipher, to_js(key), piece_length)
+    except Exception as error:
+        raise DecryptError(str(error)) from error

@@ -1,0 +1,97 @@
+// End-to-end encryption of shared payloads with WebCrypto AES-256-GCM, in records that line
+// up with torrent pieces (format in py/seedvox/core/PROTOCOL.md):
+//
+//   record i = AES-GCM(key, nonce = 4 zero bytes ‖ u64 i, aad = "SVXE1" ‖ u8 last)
+//              over plaintext bytes [i·R, (i+1)·R), R = pieceLength − 16
+//
+// so ciphertext record i is exactly torrent piece i. The key is fresh per share and used for
+// one payload only, which is what makes counter nonces safe. Encrypting is deterministic for a
+// given key, so a sharer re-seeds after a restart by encrypting pieces on demand from the
+// plaintext Blob: nothing but the key is stored, and no second copy of the audio exists.
+
+const TAG = 16;
+const AAD_PREFIX = new TextEncoder().encode("SVXE1");
+
+export class DecryptError extends Error {}
+
+const keys = new Map(); // raw key (hex) -> Promise<CryptoKey>
+
+function cryptoKey(raw) {
+  const bytes = new Uint8Array(raw);
+  if (bytes.length !== 32) throw new RangeError("An AES-256 key has 32 bytes.");
+  const id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (!keys.has(id)) {
+    if (keys.size > 64) keys.delete(keys.keys().next().value);
+    keys.set(id, crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]));
+  }
+  return keys.get(id);
+}
+
+function nonce(index) {
+  const iv = new Uint8Array(12);
+  new DataView(iv.buffer).setBigUint64(4, BigInt(index));
+  return iv;
+}
+
+function aad(last) {
+  const data = new Uint8Array(AAD_PREFIX.length + 1);
+  data.set(AAD_PREFIX);
+  data[AAD_PREFIX.length] = last ? 1 : 0;
+  return data;
+}
+
+function records(plainSize, pieceLength) {
+  const size = pieceLength - TAG;
+  return { size, count: Math.max(1, Math.ceil(plainSize / size)) };
+}
+
+/** Size of the ciphertext for `plainSize` bytes. */
+export function cipherSize(plainSize, pieceLength) {
+  return plainSize + records(plainSize, pieceLength).count * TAG;
+}
+
+async function encryptRecord(key, plain, index, pieceLength) {
+  const { size, count } = records(plain.size, pieceLength);
+  const start = index * size;
+  const data = await plain.slice(start, start + size).arrayBuffer();
+  const params = { name: "AES-GCM", iv: nonce(index), additionalData: aad(index === count - 1) };
+  return new Uint8Array(await crypto.subtle.encrypt(params, await key, data));
+}
+
+/** The whole ciphertext, for hashing when a share is made. */
+export async function encryptBlob(plain, rawKey, pieceLength) {
+  const key = cryptoKey(rawKey);
+  const { count } = records(plain.size, pieceLength);
+  const parts = [];
+  for (let i = 0; i < count; i++) parts.push(await encryptRecord(key, plain, i, pieceLength));
+  return new Blob(parts);
+}
+
+/** A piece source for torrent.js that encrypts piece i on demand: {size, read(i)}. */
+export function encryptedSource(plain, rawKey, pieceLength) {
+  const key = cryptoKey(rawKey);
+  return {
+    size: cipherSize(plain.size, pieceLength),
+    read: (index) => encryptRecord(key, plain, index, pieceLength),
+  };
+}
+
+/** The plaintext of a received payload; DecryptError for a wrong key or altered bytes. */
+export async function decryptBlob(cipher, rawKey, pieceLength) {
+  const key = await cryptoKey(rawKey);
+  const count = Math.ceil(cipher.size / pieceLength);
+  if (count === 0 || cipher.size - (count - 1) * pieceLength <= TAG) {
+    throw new DecryptError("The received data is truncated.");
+  }
+  const parts = [];
+  for (let i = 0; i < count; i++) {
+    const data = await cipher.slice(i * pieceLength, (i + 1) * pieceLength).arrayBuffer();
+    const params = { name: "AES-GCM", iv: nonce(i), additionalData: aad(i === count - 1) };
+    try {
+      parts.push(new Uint8Array(await crypto.subtle.decrypt(params, key, data)));
+    } catch {
+      throw new DecryptError("The key does not fit, or the data was altered.");
+    }
+  }
+  return new Blob(parts);
+}
