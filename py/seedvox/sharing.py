@@ -25,6 +25,15 @@ class ShareError(Exception):
     """Sharing cannot happen; the message is for the user."""
 
 
+class NoRoom(Exception):
+    """Storage refused a received memo; the audio can still be downloaded as a file."""
+
+    def __init__(self, audio: Any, filename: str) -> None:
+        super().__init__(filename)
+        self.audio = audio
+        self.filename = filename
+
+
 @dataclass(frozen=True)
 class Received:
     memo: Memo
@@ -175,7 +184,10 @@ class Sharing:
             size=header.audio_size,
             description=header.description,
         )
-        await store.save_memo(memo, audio)
+        try:
+            await store.save_memo(memo, audio)
+        except store.StorageFull as full:
+            raise NoRoom(audio, memo.download_name) from full
         record = {"infoHash": link.infohash, "memoId": memo.id, "role": "receiver"}
         await store.put_share(interop.to_object({**record, "created": interop.now_ms()}))
         self.seeding.add(link.infohash)  # the finished torrent seeds on while the app is open

@@ -126,3 +126,13 @@ export function probeDuration(blob, timeoutMs = 8000) {
     audio.src = url;
   });
 }
+
+/** Save a Blob as a file through the browser's download (e.g. a recording storage refused). */
+export function downloadBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -30,8 +30,20 @@ export const VERSION = MIGRATIONS.length;
 
 let opening = null;
 const listeners = new Set();
+// Other tabs of the app hear about every committed write, so their views stay current.
+const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("seedvox-store") : null;
+if (channel) channel.onmessage = (event) => notify(event.data?.type ?? "changed", event.data?.stores ?? []);
 
-/** Called with "versionchange" when another tab upgrades the database (we close ours). */
+function notify(type, stores) {
+  for (const callback of listeners) {
+    try { callback(type, stores); } catch (error) { reportError(error); }
+  }
+}
+
+/**
+ * `callback(type, stores)`: "changed" after another tab wrote to `stores`; "versionchange"
+ * when another tab upgrades the database (ours is closed at once so it never blocks them).
+ */
 export function onChange(callback) {
   listeners.add(callback);
 }
@@ -50,7 +62,7 @@ export function open(name = DB_NAME) {
         // Let the other tab's upgrade proceed instead of blocking it forever.
         db.close();
         opening = null;
-        for (const callback of listeners) callback("versionchange");
+        notify("versionchange", []);
       };
       resolve(db);
     };
@@ -60,6 +72,15 @@ export function open(name = DB_NAME) {
   return opening;
 }
 
+/** A plain Error carrying the DOMException's name (QuotaExceededError...) in its message:
+ * Python awaiting a promise rejected with a message-less DOMException never resumed. */
+function failure(error) {
+  const name = error?.name || "AbortError";
+  const wrapped = new Error(`${name}: ${error?.message || "the IndexedDB transaction failed"}`);
+  wrapped.name = name;
+  return wrapped;
+}
+
 /** Run `body(stores)` in one transaction; resolve with what it put in `result.value`. */
 async function transaction(names, mode, body) {
   const db = await open();
@@ -67,9 +88,12 @@ async function transaction(names, mode, body) {
     const tx = db.transaction(names, mode);
     const stores = Object.fromEntries(names.map((n) => [n, tx.objectStore(n)]));
     const result = { value: undefined };
-    tx.oncomplete = () => resolve(result.value);
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error || new DOMException("Transaction aborted", "AbortError"));
+    tx.oncomplete = () => {
+      if (mode === "readwrite" && channel) channel.postMessage({ type: "changed", stores: names });
+      resolve(result.value);
+    };
+    tx.onerror = () => reject(failure(tx.error));
+    tx.onabort = () => reject(failure(tx.error));
     try {
       body(stores, result, tx);
     } catch (error) {

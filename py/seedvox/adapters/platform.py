@@ -85,3 +85,7 @@ def page_url() -> str:
 
 async def probe_duration(blob: Any) -> float:
     return float(await js_platform.probeDuration(blob))
+
+
+def download_blob(blob: Any, filename: str) -> None:
+    js_platform.downloadBlob(blob, filename)

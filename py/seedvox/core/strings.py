@@ -52,8 +52,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "import.done": "Imported “{title}”.",
         "record.recovered": "Recovered {count} unfinished recording(s).",
         "record.storage_full": (
-            "Your browser's storage is full, so the recording could not be saved."
+            "Your browser's storage is full, so the recording could not be kept here. "
+            "Download it to keep it; your other memos are untouched."
         ),
+        "record.storage_full_live": (
+            "Your browser's storage is full. Recording goes on; you can download it when you stop."
+        ),
+        "record.download": "Download recording",
         "share.button": "Share",
         "share.link": "Share link",
         "share.copy": "Copy link",
@@ -94,6 +99,10 @@ STRINGS: dict[str, dict[str, str]] = {
             "altered on the way."
         ),
         "fetch.not_audio": "What arrived is not audio.",
+        "fetch.storage_full": (
+            "Your browser's storage is full, so the memo could not be kept here. "
+            "Download it to keep it; your other memos are untouched."
+        ),
         "fetch.already": "This memo is already in your library.",
         "fetch.open": "Open it",
         "fetch.insecure": "Receiving needs a secure connection: open Seedvox over HTTPS.",

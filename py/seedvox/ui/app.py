@@ -6,10 +6,12 @@ from typing import Any, Protocol
 
 from pyscript import window
 
+from ..adapters import store
+from ..adapters.interop import callback
 from ..core import routes
 from ..core.strings import t
 from ..sharing import Sharing
-from .dom import Listeners, by_id, show
+from .dom import Listeners, by_id, show, spawn
 from .fetch import FetchView
 from .library import LibraryView
 from .memo import MemoView
@@ -23,6 +25,8 @@ class View(Protocol):
     async def enter(self, route: routes.Route) -> None: ...
 
     def leave(self) -> None: ...
+
+    async def external_change(self) -> None: ...
 
 
 class App:
@@ -43,6 +47,16 @@ class App:
 
     def start(self) -> None:
         self._listeners.on(window, "hashchange", lambda _e: self.route())
+        store.on_change(callback(self._changed_elsewhere))
+
+    def _changed_elsewhere(self, kind: str, stores: Any) -> None:
+        """Another tab wrote to the database, or upgraded it."""
+        if kind == "versionchange":
+            reload = (t("update.reload"), lambda: window.location.reload())
+            self.shell.status.show(t("store.changed_elsewhere"), reload, seconds=None)
+            return
+        if {"memos", "shares"} & {str(name) for name in stores} and self.current is not None:
+            spawn(self.current.external_change(), self.shell.report)
 
     async def route(self) -> None:
         route = routes.parse(str(window.location.hash))

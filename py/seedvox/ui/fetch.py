@@ -6,13 +6,14 @@ import asyncio
 import time
 from typing import Any
 
+from ..adapters import platform
 from ..core import routes
 from ..core.format import size_label
 from ..core.links import BadLink, ShareLink, parse_fragment
 from ..core.payload import BadPayload
 from ..core.strings import t
 from ..core.transfer import Fetch, Phase, Stats
-from ..sharing import ShareError, Sharing
+from ..sharing import NoRoom, ShareError, Sharing
 from .dom import Listeners, append, by_id, clear, h, show, spawn
 from .shell import Shell
 
@@ -72,6 +73,9 @@ class FetchView:
             self._release = None
         clear(self.section)
         self.fetch = None
+
+    async def external_change(self) -> None:
+        pass  # a fetch in progress is not affected by other tabs' edits
 
     # ------------------------------------------------------------ rendering
 
@@ -160,6 +164,17 @@ class FetchView:
             fetch.fail(t("fetch.invalid", reason=str(error)))
             await self.sharing.cancel_fetch(fetch.infohash)
             self._update()
+            return
+        except NoRoom as full:
+            fetch.fail(t("fetch.storage_full"))
+            self._update()
+            audio, filename = full.audio, full.filename
+
+            def download() -> None:
+                platform.download_blob(audio, filename)
+
+            action = (t("record.download"), download)
+            self.shell.status.show(t("fetch.storage_full"), action, seconds=None, error=True)
             return
         fetch.saved()
         self._update()

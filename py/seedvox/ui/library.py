@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -40,6 +41,10 @@ class LibraryView:
         self.recording = Recording(session="")
         self._microphone: Microphone | None = None
         self._writes: set[asyncio.Task] = set()
+        # References to this recording's chunk Blobs (not their bytes): if storage refuses
+        # them, the recording is still whole and can be downloaded.
+        self._chunks: list[Any] = []
+        self._storage_full = False
         self._ticker: asyncio.Task | None = None
         self._listeners = Listeners(shell.report)
         self._listeners.on(self.record_button, "click", lambda _e: self.start_recording())
@@ -63,6 +68,9 @@ class LibraryView:
 
     def leave(self) -> None:
         pass
+
+    async def external_change(self) -> None:
+        await self.refresh()
 
     async def refresh(self) -> None:
         self.memos = newest_first(await store.list_memos())
@@ -109,6 +117,8 @@ class LibraryView:
             return
         self.recording = Recording(session=new_id())
         self.recording.to(State.STARTING)
+        self._chunks = []
+        self._storage_full = False
         self.record_button.disabled = True
         try:
             self._microphone = await Microphone.start(
@@ -136,18 +146,21 @@ class LibraryView:
 
     def _on_chunk(self, blob: Any, seq: int, at: float) -> None:
         # Each chunk is saved as it arrives: a crash loses at most the chunk in flight.
-        task = asyncio.ensure_future(
-            store.append_chunk(
-                self.recording.session,
-                int(seq),
-                blob,
-                self.recording.mime,
-                self.recording.started,
-                float(at),
-            )
-        )
+        self._chunks.append(blob)
+        task = asyncio.ensure_future(self._save_chunk(blob, int(seq), float(at)))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
+
+    async def _save_chunk(self, blob: Any, seq: int, at: float) -> None:
+        if self._storage_full:
+            return
+        try:
+            await store.append_chunk(
+                self.recording.session, seq, blob, self.recording.mime, self.recording.started, at
+            )
+        except store.StorageFull:
+            self._storage_full = True
+            self.shell.status.show(t("record.storage_full_live"), error=True, seconds=None)
 
     def _on_level(self, value: float) -> None:
         self.level.value = value
@@ -168,9 +181,11 @@ class LibraryView:
             failures = [r for r in results if isinstance(r, BaseException)]
             if failures:
                 raise failures[0]
+            if self._storage_full:
+                raise store.StorageFull("chunks refused")
             await self._save(duration)
         except store.StorageFull:
-            self.shell.status.show(t("record.storage_full"), error=True, seconds=None)
+            await self._offer_download(duration)
         finally:
             self._microphone = None
             self.recording.to(State.IDLE)
@@ -202,6 +217,23 @@ class LibraryView:
             return
         await self.refresh()
         self.shell.status.show(t("record.saved"))
+
+    async def _offer_download(self, duration: float) -> None:
+        """Storage is full: nothing stored is touched, and the recording is offered as a file."""
+        with contextlib.suppress(Exception):  # free what this recording took, if anything
+            await store.drop_session(self.recording.session)
+        memo = Memo.new(
+            self.recording.started, duration, self.recording.mime, interop.utc_offset_minutes()
+        )
+        blob = platform.join_blobs(self._chunks, self.recording.mime)
+        self._chunks = []
+
+        def download() -> None:
+            platform.download_blob(blob, memo.download_name)
+
+        self.shell.status.show(
+            t("record.storage_full"), (t("record.download"), download), seconds=None, error=True
+        )
 
     # ------------------------------------------------------------ import
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from pyscript import document
+
 from ..adapters import interop, platform, store
 from ..core import routes
 from ..core.format import clock, date_label, iso_instant
@@ -51,6 +53,25 @@ class MemoView:
         clear(self.section)
         self.memo = None
 
+    async def external_change(self) -> None:
+        """Another tab changed the library: follow its edits, leave if the memo went away."""
+        if self.memo is None:
+            return
+        memo = await store.get_memo(self.memo.id)
+        if memo is None or memo.deleted is not None:
+            self.shell.navigate(routes.LIBRARY)
+            return
+        if memo == self.memo:
+            return
+        self.memo = self.share_panel.memo = memo
+        self.heading.textContent = memo.title
+        for field, value in (
+            (self.title_field, memo.title),
+            (self.description_field, memo.description),
+        ):
+            if document.activeElement != field:  # never overwrite what the user is typing
+                field.value = value
+
     def _render_missing(self) -> None:
         clear(self.section)
         append(
@@ -77,7 +98,7 @@ class MemoView:
             },
         )
         self.position = h("span", {"class": "position"}, self._position_text(0))
-        title = h(
+        title = self.title_field = h(
             "input",
             {
                 "id": "memo-title",
@@ -87,7 +108,7 @@ class MemoView:
                 "autocomplete": "off",
             },
         )
-        description = h(
+        description = self.description_field = h(
             "textarea",
             {"id": "memo-description", "rows": "4", "maxlength": "5000"},
             memo.description,

@@ -103,6 +103,9 @@ class SettingsView:
         self._listeners.clear()
         clear(self.section)
 
+    async def external_change(self) -> None:
+        pass
+
     async def save(self, trackers: str, ice: str, limit: str) -> None:
         try:
             settings = Settings(
