@@ -18,6 +18,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -417,18 +418,24 @@ def install_tracker() -> Path:
     return target
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(args: argparse.Namespace) -> None:
     tracker_url = f"ws://127.0.0.1:{args.tracker_port}"
     trackers = args.tracker or [tracker_url]
     # A loopback tracker needs no STUN: an unreachable STUN server delays every connection 5 s.
-    build(DIST, trackers=trackers, ice=[] if not args.tracker else None, label=args.label)
+    build(args.out, trackers=trackers, ice=[] if not args.tracker else None, label=args.label)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the tracker too when we are terminated
     tracker = start_tracker(args.tracker_port) if not args.tracker else None
-    server = make_server(DIST, port=args.port, prefix=args.prefix)
-    host, port = server.server_address[:2]
-    print(f"Seedvox on http://{host}:{port}{server.RequestHandlerClass.prefix}", flush=True)
-    if tracker:
-        print(f"tracker on {tracker_url}", flush=True)
     try:
+        server = make_server(args.out, port=args.port, prefix=args.prefix)
+        host, port = server.server_address[:2]
+        prefix = "/" + args.prefix.strip("/") + "/" if args.prefix.strip("/") else "/"
+        print(f"Seedvox on http://{host}:{port}{prefix}", flush=True)
+        if tracker:
+            print(f"tracker on {tracker_url}", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
