@@ -360,6 +360,13 @@ class StaticHandler(http.server.SimpleHTTPRequestHandler):
             return str(Path(self.directory) / "__outside_prefix__")
         return super().translate_path("/" + path[len(self.prefix) :])
 
+    def send_head(self):
+        # Browsers check sw.js for updates; a deploy within the same second as the last one
+        # would otherwise get 304 from a Last-Modified comparison and never be found.
+        if self.path.split("?", 1)[0].endswith("/sw.js"):
+            del self.headers["If-Modified-Since"]
+        return super().send_head()
+
     def end_headers(self) -> None:
         # Revalidate every time so a new deployment is seen; unchanged files answer 304.
         self.send_header("Cache-Control", "no-cache")

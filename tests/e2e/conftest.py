@@ -3,6 +3,8 @@ bittorrent-tracker on loopback, and separate Chromium processes (one per "device
 
 from __future__ import annotations
 
+import contextlib
+import re
 import shutil
 import socket
 import subprocess
@@ -13,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Locator, Page, Playwright, expect, sync_playwright
 
 import build
 
 PREFIX = "/seedvox/"
 BOOT_TIMEOUT_MS = 30_000
+ARTIFACTS = Path("/tmp/seedvox-e2e")
 
 
 def free_port() -> int:
@@ -39,9 +42,27 @@ class Site:
     def origin(self) -> str:
         return self.url.split(PREFIX)[0]
 
+    stopped: bool = False
+
     def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
         self.server.shutdown()
         self.server.server_close()
+
+    def deploy(self, build_dir: Path) -> None:
+        """Replace the served files with another build, as a host's deployment would.
+
+        Files get the deployment time as mtime (shutil.copy, not copy2): the server's validators
+        are 1-second Last-Modified dates, and a copy keeping the build's mtime could answer the
+        browser's update check with 304 when both builds were made in the same second."""
+        for child in self.root.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        shutil.copytree(build_dir, self.root, dirs_exist_ok=True, copy_function=shutil.copy)
 
 
 def serve(root: Path, **options) -> Site:
@@ -74,10 +95,19 @@ def tracker_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory: pytest.TempPathFactory, tracker_url: str) -> Path:
     """One build for the whole session, pointed at the local tracker with no ICE servers
-    (an unreachable STUN server delays every connection by 5 s)."""
+    (an unreachable STUN server delays every connection by 5 s).
+
+    The second build (`dist_two`) is made here too, from the very same sources."""
     out = tmp_path_factory.mktemp("dist") / "site"
     build.build(out, trackers=[tracker_url], ice=[])
+    build.build(out.parent / "site-two", trackers=[tracker_url], ice=[], label="two")
     return out
+
+
+@pytest.fixture(scope="session")
+def dist_two(dist: Path) -> Path:
+    """A second build of the same sources labelled "two" (version 0.1.0+two): a new deployment."""
+    return dist.parent / "site-two"
 
 
 @pytest.fixture
@@ -95,8 +125,14 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real spoken sentence, fed to Chromium's fake microphone."""
     path = tmp_path_factory.mktemp("audio") / "speech.wav"
     subprocess.run(
-        ["espeak-ng", "-s", "140", "-w", str(path),
-         "Seedvox keeps this voice memo in the browser and shares it with no server."],
+        [
+            "espeak-ng",
+            "-s",
+            "140",
+            "-w",
+            str(path),
+            "Seedvox keeps this voice memo in the browser and shares it with no server.",
+        ],
         check=True,
     )
     return path
@@ -135,6 +171,8 @@ class Device:
     profile: Path
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    websockets: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
 
     def page(self) -> Page:
         return self.context.pages[0] if self.context.pages else self.context.new_page()
@@ -143,9 +181,26 @@ class Device:
         self.context.close()
 
 
+def _watch_page(device: Device, page: Page) -> None:
+    page.on("websocket", lambda ws: device.websockets.append(ws.url))
+    page.on("console", lambda msg: device.console.append(f"[{msg.type}] {msg.text}"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def launch(playwright: Playwright, tmp_path: Path, speech_wav: Path):
-    """launch(name) starts a separate Chromium process; the same name reuses its profile."""
+def launch(
+    request: pytest.FixtureRequest, playwright: Playwright, tmp_path: Path, speech_wav: Path
+):
+    """launch(name) starts a separate Chromium process; the same name reuses its profile.
+
+    On failure every open page is screenshotted to /tmp/seedvox-e2e/ and the devices' console
+    output and page errors are printed (shown in pytest's report of the failure)."""
     devices: list[Device] = []
 
     def start(name: str = "a") -> Device:
@@ -160,21 +215,200 @@ def launch(playwright: Playwright, tmp_path: Path, speech_wav: Path):
         device = Device(context, profile)
         context.on("request", lambda request: device.requests.append(request.url))
         context.on("weberror", lambda error: device.errors.append(str(error.error)))
+        for page in context.pages:
+            _watch_page(device, page)
+        context.on("page", lambda page: _watch_page(device, page))
         devices.append(device)
         return device
 
     yield start
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        for d, device in enumerate(devices):
+            try:
+                for p, page in enumerate(device.context.pages):
+                    page.screenshot(path=str(ARTIFACTS / f"{name}-{d}-{p}.png"), full_page=True)
+            except Exception:  # closed by the test
+                pass
+            (ARTIFACTS / f"{name}-{d}.log").write_text(
+                f"page errors: {device.errors}\nwebsockets: {device.websockets}\n"
+                + "\n".join(device.console)
+            )
     for device in devices:
-        try:
+        with contextlib.suppress(Exception):  # already closed by the test
             device.close()
-        except Exception:  # already closed by the test
-            pass
 
 
 def open_app(page: Page, url: str, route: str = "") -> Page:
     """Navigate and wait until Python is up (Record enabled)."""
     page.goto(url + route)
+    return wait_ready(page)
+
+
+def wait_ready(page: Page) -> Page:
     page.wait_for_function(
         "document.documentElement.dataset.state === 'ready'", timeout=BOOT_TIMEOUT_MS
     )
     return page
+
+
+def reload_app(page: Page) -> Page:
+    """Reload the current route and wait until Python is up again."""
+    page.reload()
+    return wait_ready(page)
+
+
+# ---------------------------------------------------------------- driving the UI
+# Tests drive the app only through roles and accessible names; IndexedDB is read (never written)
+# to check what the app stored.
+
+ISO_SECONDS = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
+
+
+def parse_iso_duration(value: str) -> float:
+    """Seconds in an ISO-8601 duration such as PT3.21S or PT1M2.5S."""
+    match = ISO_SECONDS.match(value or "")
+    assert match and value != "PT", f"not an ISO-8601 duration: {value!r}"
+    hours, minutes, seconds = match.groups()
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
+
+
+def button(page: Page, name: str) -> Locator:
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def memo_list(page: Page) -> Locator:
+    return page.get_by_role("list", name="Memos")
+
+
+def memo_items(page: Page) -> Locator:
+    return memo_list(page).get_by_role("listitem")
+
+
+def item_duration(item: Locator) -> float:
+    """The exact duration of a list item, from its <time datetime="PT…S">."""
+    for value in item.locator("time").evaluate_all("els => els.map((e) => e.dateTime)"):
+        if value.startswith("P"):
+            return parse_iso_duration(value)
+    raise AssertionError(f"no duration <time> in {item.inner_text()!r}")
+
+
+def item_title(item: Locator) -> str:
+    return item.get_by_role("link").first.inner_text().strip()
+
+
+def read_value(locator: Locator) -> float:
+    return float(locator.evaluate("(el) => el.value"))
+
+
+def record(page: Page, seconds: float) -> float:
+    """Record for about `seconds` through the UI; returns the highest input level seen.
+
+    Returns once Stop was pressed and a memo was added to the list."""
+    before = memo_items(page).count()
+    button(page, "Record").click()
+    expect(button(page, "Stop")).to_be_visible()
+    expect(button(page, "Record")).to_be_hidden()
+    meter = page.get_by_role("meter", name="Input level")
+    expect(meter).to_be_visible()
+    peak = 0.0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        peak = max(peak, read_value(meter))
+        time.sleep(0.1)
+    button(page, "Stop").click()
+    expect(button(page, "Record")).to_be_enabled()
+    expect(memo_items(page)).to_have_count(before + 1, timeout=10_000)
+    return peak
+
+
+def wait_for_sw_control(page: Page, timeout: float = 30_000) -> None:
+    page.wait_for_function("Boolean(navigator.serviceWorker.controller)", timeout=timeout)
+
+
+def open_memo(page: Page, title: str) -> None:
+    """Open a memo from the library by its link and wait for its view."""
+    memo_list(page).get_by_role("link", name=title, exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"#/memo/.+"))
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+
+
+def assert_plays(page: Page) -> None:
+    """Play the open memo: the button turns to Pause, the Seek slider advances."""
+    seek = page.get_by_role("slider", name="Seek")
+    expect(seek).to_be_visible()
+    button(page, "Play").click()
+    expect(button(page, "Pause")).to_be_visible(timeout=5_000)
+    # Played time moves forward (polled in the page, so a short memo cannot slip past).
+    page.wait_for_function(
+        "(el) => parseFloat(el.value) > 0.3", arg=seek.element_handle(), timeout=10_000
+    )
+    # At the end the button goes back to Play.
+    expect(button(page, "Play")).to_be_visible(timeout=30_000)
+
+
+IDB_READ = """async ({store, audio}) => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open("seedvox");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  try {
+    const rows = await new Promise((resolve, reject) => {
+      const request = db.transaction([store], "readonly").objectStore(store).getAll();
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    if (!audio) return rows;
+    const hex = (buf) =>
+      [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return Promise.all(rows.map(async ({id, blob}) => {
+      const bytes = await blob.arrayBuffer();
+      const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
+      let decoded = null;
+      try {
+        const buffer = await new OfflineAudioContext(1, 1, 48000).decodeAudioData(bytes.slice(0));
+        decoded = buffer.duration;
+      } catch (error) {
+        decoded = String(error);
+      }
+      return {id, size: blob.size, type: blob.type, sha256, decoded};
+    }));
+  } finally {
+    db.close();
+  }
+}"""
+
+
+def stored_memos(page: Page) -> list[dict]:
+    """Rows of the `memos` store (metadata), as the app stored them."""
+    return page.evaluate(IDB_READ, {"store": "memos", "audio": False})
+
+
+def stored_audio(page: Page) -> dict[str, dict]:
+    """id -> {size, type, sha256, decoded (seconds, decoded by Chromium)} for the `audio` store."""
+    rows = page.evaluate(IDB_READ, {"store": "audio", "audio": True})
+    for row in rows:
+        if isinstance(row["decoded"], int | float):  # JSON turns 3.0 into 3
+            row["decoded"] = float(row["decoded"])
+    return {row["id"]: row for row in rows}
+
+
+def stored_chunks(page: Page) -> int:
+    """How many recording chunks are waiting in IndexedDB."""
+    return len(
+        page.evaluate(
+            IDB_READ.replace(
+                "if (!audio) return rows;", "if (!audio) return rows.map((r) => r.seq);"
+            ),
+            {"store": "chunks", "audio": False},
+        )
+    )
+
+
+def memo_id_from_url(page: Page) -> str:
+    match = re.search(r"#/memo/(.+)$", page.url)
+    assert match, page.url
+    return match.group(1)

@@ -43,6 +43,7 @@ export async function registerServiceWorker(onUpdate) {
     check();
   };
   if (registration.waiting && hadController) onUpdate();
+  else if (registration.installing && hadController) announce(registration.installing);
   registration.addEventListener("updatefound", () => announce(registration.installing));
   let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {

@@ -64,6 +64,9 @@ class App:
         if self.current is not None:
             self.current.leave()
             show(self.current.section, False)
+        else:  # first route: the shell shows the library until Python decides
+            for other in self.views.values():
+                show(other.section, other is view)
         self.current = view
         await view.enter(route)
         show(view.section, True)

@@ -1,0 +1,91 @@
+"""Boot: the shell under a sub-path, the ready handshake, and a misconfigured host's error."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Route, expect
+
+from tests.e2e.conftest import PREFIX, button, serve
+
+pytestmark = pytest.mark.e2e
+
+
+def test_boots_under_subpath_same_origin_only(launch, site, tracker_url):
+    """Record stays disabled while the runtime loads and is enabled once Python is ready; every
+    request stays on the site's origin and sub-path; nothing fails, nothing throws."""
+    device = launch()
+    page = device.page()
+    failures: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and failures.append(f"{r.status} {r.url}"))
+    page.on("requestfailed", lambda r: failures.append(f"failed {r.url} {r.failure}"))
+
+    # Hold the wasm back so "still loading" is observed for sure, not by winning a race.
+    held: list[Route] = []
+    released = False
+
+    def hold(route: Route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/pyodide.asm.wasm", hold)
+    page.goto(site.url, wait_until="domcontentloaded")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_text("Loading Seedvox…")).to_be_visible()
+    expect(button(page, "Record")).to_be_disabled()
+    page.wait_for_timeout(1000)
+    expect(button(page, "Record")).to_be_disabled()
+    assert page.evaluate("document.documentElement.dataset.state") != "ready"
+    assert held, "the runtime never asked for pyodide.asm.wasm"
+
+    released = True
+    for route in held:
+        route.continue_()
+    expect(button(page, "Record")).to_be_enabled(timeout=30_000)
+    assert page.evaluate("document.documentElement.dataset.state") == "ready"
+    expect(page.get_by_text("No memos yet")).to_be_visible()
+    # The service worker registers once Python is ready; its precache is part of the run.
+    page.wait_for_function("Boolean(navigator.serviceWorker.controller)", timeout=30_000)
+    page.wait_for_timeout(500)
+
+    origin = site.origin
+    assert device.requests, "no request was recorded"
+    foreign = [
+        url for url in device.requests
+        if not url.startswith(("blob:", "data:")) and not url.startswith(origin + "/")
+    ]
+    assert not foreign, f"requests left the site's origin: {foreign}"
+    outside = [
+        url for url in device.requests
+        if url.startswith(origin + "/") and not urlsplit(url).path.startswith(PREFIX)
+    ]
+    assert not outside, f"requests outside the {PREFIX} sub-path: {outside}"
+    sockets = [url for url in device.websockets if not url.startswith(tracker_url)]
+    assert not sockets, f"WebSockets to other hosts than the configured tracker: {sockets}"
+    assert not failures, failures
+    assert not device.errors, device.errors
+
+
+def test_misconfigured_wasm_type_shows_an_alert(launch, dist: Path, tmp_path: Path):
+    """A host serving pyodide.asm.wasm as application/octet-stream gets a plain error, not a
+    page that loads forever."""
+    root = tmp_path / "bad-host"
+    shutil.copytree(dist, root)
+    bad = serve(root, mime_overrides={".wasm": "application/octet-stream"})
+    try:
+        page = launch().page()
+        page.goto(bad.url, wait_until="domcontentloaded")
+        alert = page.get_by_role("alert")
+        expect(alert).to_have_text(re.compile(r"^\s*Seedvox could not start"), timeout=20_000)
+        expect(alert).to_contain_text("application/wasm")
+        expect(button(page, "Record")).to_be_disabled()
+        assert page.evaluate("document.documentElement.dataset.state") != "ready"
+    finally:
+        bad.stop()
+
