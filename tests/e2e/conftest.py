@@ -239,6 +239,18 @@ def launch(
     for device in devices:
         with contextlib.suppress(Exception):  # already closed by the test
             device.close()
+    if report is not None and report.passed:
+        # Across the whole suite: no Content-Security-Policy violation, no uncaught error.
+        problems = [
+            f"{name}: {line}"
+            for name, device in zip("abcdefghij", devices, strict=False)
+            for line in [*device.errors, *filter(is_csp_violation, device.console)]
+        ]
+        assert not problems, "page errors or CSP violations:\n" + "\n".join(problems)
+
+
+def is_csp_violation(console_line: str) -> bool:
+    return "Content Security Policy" in console_line
 
 
 def open_app(page: Page, url: str, route: str = "") -> Page:

@@ -29,6 +29,7 @@ class MemoView:
         self._url: str | None = None
         self.memo: Memo | None = None
         self.audio: Any = None
+        self._saving = asyncio.Lock()
 
     async def enter(self, route: routes.Route) -> None:
         memo = await store.get_memo(route.params["id"])
@@ -149,9 +150,9 @@ class MemoView:
         on(self.audio, "pause", lambda _e: self._set_playing(False))
         on(self.audio, "playing", lambda _e: self._set_playing(True))
         on(self.seek, "input", lambda _e: self._seek())
-        on(title, "change", lambda e: self.save(title=e.target.value))
+        on(title, "change", lambda _e: self.save())
         on(title, "keydown", lambda e: e.target.blur() if e.key == "Enter" else None)
-        on(description, "change", lambda e: self.save(description=e.target.value))
+        on(description, "change", lambda _e: self.save())
         on(delete, "click", lambda _e: self.delete())
 
     # ------------------------------------------------------------ playback
@@ -187,23 +188,24 @@ class MemoView:
 
     # ------------------------------------------------------------ edits
 
-    async def save(self, *, title: str | None = None, description: str | None = None) -> None:
-        memo = self.memo
-        if memo is None:
-            return
-        if title is not None:
-            memo = memo.renamed(title)
-        if description is not None:
-            memo = memo.described(description)
-        if memo == self.memo:
-            return
-        await store.put_memo(memo)
-        self.memo = memo
-        self.share_panel.memo = memo  # a share made from now on carries the new title
-        self.heading.textContent = memo.title
-        download = self.section.querySelector("a[download]")
-        download.setAttribute("download", memo.download_name)
-        self.shell.status.show(t("memo.saved"))
+    async def save(self) -> None:
+        """Store what the Title and Description fields hold now.
+
+        Saves run one at a time and read both fields when they run, so a rename still in
+        flight is never overwritten by a description saved right after it."""
+        async with self._saving:
+            memo = self.memo
+            if memo is None:
+                return
+            memo = memo.renamed(self.title_field.value).described(self.description_field.value)
+            if memo == self.memo:
+                return
+            await store.put_memo(memo)
+            self.memo = memo
+            self.share_panel.memo = memo  # a share made from now on carries the new title
+            self.heading.textContent = memo.title
+            self.section.querySelector("a[download]").setAttribute("download", memo.download_name)
+            self.shell.status.show(t("memo.saved"))
 
     async def delete(self) -> None:
         memo = self.memo
