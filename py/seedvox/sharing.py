@@ -141,7 +141,7 @@ class Sharing:
         on_metadata: Callable[[dict], None],
         on_progress: Callable[[dict], None],
         on_done: Callable[[Any], None],
-        on_error: Callable[[str], None],
+        on_error: Callable[[str, dict], None],
     ) -> Callable[[], None]:
         if not platform.is_secure_context():
             raise ShareError(t("fetch.insecure"))

@@ -190,10 +190,12 @@ export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onDon
     });
     torrent.once("metadata", () => {
       if (torrent.files.length !== 1) {
-        return fail(entry, `This share has ${torrent.files.length} files; Seedvox takes exactly one.`);
+        return fail(entry, `This share has ${torrent.files.length} files; Seedvox takes exactly one.`,
+          { code: "files", files: torrent.files.length });
       }
       if (torrent.length > entry.maxBytes) {
-        return fail(entry, `This share is ${torrent.length} bytes, over the limit of ${entry.maxBytes}.`);
+        return fail(entry, `This share is ${torrent.length} bytes, over the limit of ${entry.maxBytes}.`,
+          { code: "too-big", length: torrent.length, maxBytes: entry.maxBytes });
       }
       call(entry.callbacks.onMetadata, info(torrent));
     });
@@ -263,10 +265,11 @@ function remove(entry) {
   return new Promise((resolve) => torrent.destroy({ destroyStore: true }, () => resolve()));
 }
 
-function fail(entry, message) {
+/** onError(message, detail): `detail.code` is "too-big" or "files" for a refused share. */
+function fail(entry, message, detail = { code: "error" }) {
   const { onError } = entry.callbacks;
   remove(entry);
-  call(onError, message);
+  call(onError, message, detail);
 }
 
 function describe(torrent) {

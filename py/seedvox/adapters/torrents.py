@@ -72,7 +72,7 @@ async def fetch(
     on_metadata: Callable[[dict], None],
     on_progress: Callable[[dict], None],
     on_done: Callable[[Any], None],
-    on_error: Callable[[str], None],
+    on_error: Callable[[str, dict], None],
 ) -> Callable[[], None]:
     """Start fetching; returns a function that releases the callbacks."""
     module = await _torrent()
@@ -80,7 +80,7 @@ async def fetch(
         callback(lambda info: on_metadata(to_python(info))),
         callback(lambda stats: on_progress(to_python(stats))),
         callback(on_done),
-        callback(lambda message: on_error(str(message))),
+        callback(lambda message, detail=None: on_error(str(message), to_python(detail) or {})),
     ]
     handlers = to_object({"maxBytes": max_bytes})
     handlers.onMetadata, handlers.onProgress, handlers.onDone, handlers.onError = proxies

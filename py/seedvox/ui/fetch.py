@@ -145,11 +145,14 @@ class FetchView:
             self.fetch.progress(Stats.from_record(record), time.monotonic())
             self._update()
 
-    def _error(self, message: str) -> None:
-        if self.fetch and not self.fetch.final:
-            # The adapter already refused (size, files) or failed; keep its reason if ours is set.
-            self.fetch.fail(self.fetch.error or message)
-            self._update()
+    def _error(self, message: str, detail: dict) -> None:
+        if not self.fetch or self.fetch.final:
+            return
+        if detail.get("code") in ("too-big", "files"):
+            # Refused before any piece was requested: the same rules as core.transfer's.
+            self.fetch.metadata(int(detail.get("length") or 0), int(detail.get("files") or 1))
+        self.fetch.fail(message)  # no-op when metadata() already failed with our own words
+        self._update()
 
     def _done(self, blob: Any) -> None:
         if self.fetch and not self.fetch.final:
