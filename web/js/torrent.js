@@ -19,6 +19,7 @@ const PROGRESS_MS = 250;                          // onProgress at most 4 times 
 const REANNOUNCE = { everyMs: 3000, quick: 10, maxMs: 30000 };
 const KICK_MS = [1000, 2000, 4000, 8000, 15000, 30000]; // tracker reconnect backoff
 const WATCH_MS = 1000;
+const CORRUPT_PIECES = 4; // failed piece hashes in a row before a fetch is given up as damaged
 const STORE_CACHE = 4; // pieces read from a Blob kept for the next block requests of the same piece
 
 let config = null;
@@ -210,6 +211,18 @@ export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onDon
       call(done, entry.blob);
     });
     torrent.on("download", () => progress(entry));
+    // WebTorrent drops a piece that fails its hash and asks again, forever, without blaming
+    // anyone. Pieces failing one after another with none verified in between mean the only
+    // source sends damaged data: stop and say so rather than spin silently.
+    let failedInARow = 0;
+    torrent.on("verified", () => { failedInARow = 0; });
+    torrent.on("warning", (warning) => {
+      if (!/failed verification/.test(warning?.message ?? "")) return;
+      failedInARow += 1;
+      if (failedInARow >= CORRUPT_PIECES) {
+        fail(entry, "A device sent damaged data for this memo.", { code: "corrupt" });
+      }
+    });
     torrent.on("wire", () => progress(entry));
   });
 }

@@ -98,6 +98,9 @@ STRINGS: dict[str, dict[str, str]] = {
             "The memo could not be decrypted: the link's key does not fit, or the data was "
             "altered on the way."
         ),
+        "fetch.corrupt": (
+            "A device sent damaged data for this memo, so it was refused. Nothing was saved."
+        ),
         "fetch.not_audio": "What arrived is not audio.",
         "fetch.storage_full": (
             "Your browser's storage is full, so the memo could not be kept here. "

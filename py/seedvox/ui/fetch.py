@@ -148,9 +148,12 @@ class FetchView:
     def _error(self, message: str, detail: dict) -> None:
         if not self.fetch or self.fetch.final:
             return
-        if detail.get("code") in ("too-big", "files"):
+        code = detail.get("code")
+        if code in ("too-big", "files"):
             # Refused before any piece was requested: the same rules as core.transfer's.
             self.fetch.metadata(int(detail.get("length") or 0), int(detail.get("files") or 1))
+        elif code == "corrupt":
+            message = t("fetch.corrupt")
         self.fetch.fail(message)  # no-op when metadata() already failed with our own words
         self._update()
 
