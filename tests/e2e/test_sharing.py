@@ -178,7 +178,7 @@ def test_sharer_leaves_mid_transfer_and_comes_back(site: Site, launch, tmp_path:
     b.goto(link)
     bar = b.get_by_role("progressbar", name="Download progress")
     b.wait_for_function(
-        "(el) => el.value >= 15", arg=bar.element_handle(timeout=30_000), timeout=FETCH_TIMEOUT_MS
+        "(el) => el.value >= 30", arg=bar.element_handle(timeout=30_000), timeout=FETCH_TIMEOUT_MS
     )
     a_device.close()
     progress_when_left = float(bar.evaluate("(el) => el.value"))
