@@ -21,10 +21,12 @@ import os
 import re
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import tarfile
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -447,13 +449,24 @@ def make_server(
 
 
 def start_tracker(port: int = 8000, host: str = "127.0.0.1") -> subprocess.Popen:
-    """The real bittorrent-tracker (WebSocket only) from tests/tracker, on loopback."""
+    """The real bittorrent-tracker (WebSocket only) from tests/tracker, listening on return."""
     target = install_tracker()
     # ES modules resolve packages beside the script (NODE_PATH is ignored), so run a copy there.
     shutil.copy2(TRACKER_DIR / "tracker.mjs", target / "tracker.mjs")
-    return subprocess.Popen(
+    process = subprocess.Popen(
         ["node", str(target / "tracker.mjs"), "--host", host, "--port", str(port)]
     )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return process
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"the tracker exited with {process.returncode}") from None
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"the tracker did not listen on {host}:{port} within 60 s")
 
 
 def install_tracker() -> Path:

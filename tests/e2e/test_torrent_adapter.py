@@ -10,8 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import mimetypes
-import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -142,26 +140,11 @@ def wait_until(page: Page, condition: Callable[[], bool], timeout_s: float, what
         page.wait_for_timeout(50)
 
 
-def start_tracker(port: int) -> subprocess.Popen:
-    process = build.start_tracker(port)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("tracker exited") from None
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("tracker did not start")
-
-
 @pytest.fixture
 def own_tracker() -> Iterator[dict]:
     """A tracker this test may kill and restart: {"port", "process"}."""
     state = {"port": free_port()}
-    state["process"] = start_tracker(state["port"])
+    state["process"] = build.start_tracker(state["port"])
     yield state
     state["process"].kill()
     state["process"].wait(10)
@@ -384,7 +367,7 @@ def test_sharer_reachable_soon_after_tracker_restart(launch, site, own_tracker):
     own_tracker["process"].wait(10)
     wait_until(a, lambda: sockets[0].is_closed(), 10, "A to see the tracker go")
     restarted = time.monotonic()
-    own_tracker["process"] = start_tracker(own_tracker["port"])
+    own_tracker["process"] = build.start_tracker(own_tracker["port"])
 
     b = open_device(launch, "b", site)
     handle = start_fetch(b, shared["infoHash"])
