@@ -119,8 +119,9 @@ class Sharing:
             # Same header + same audio + same key = the same ciphertext the torrent was made from.
             plain = platform.join_blobs([item.header, item.blob])
             item.blob = crypto.encrypted_source(plain, item.key, payload.PIECE_LENGTH)
-        self.seeding.update(str(item.infoHash) for item in items)
-        return await torrents.reseed_many(items)
+        seeded = await torrents.reseed_many(items)
+        self.seeding.update(seeded)
+        return len(seeded)
 
     def stats(self, infohash: str) -> dict | None:
         return torrents.stats(infohash)

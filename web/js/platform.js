@@ -66,13 +66,6 @@ export function revokeUrl(url) {
   URL.revokeObjectURL(url);
 }
 
-/** Call `callback()` when the page goes to the background or is closed. */
-export function onHide(callback) {
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden") callback();
-  });
-}
-
 /** A Blob made of parts (Uint8Arrays, Blobs) without copying the Blobs' bytes. */
 export function joinBlobs(parts, type = "") {
   return new Blob(parts, { type });

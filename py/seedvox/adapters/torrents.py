@@ -20,7 +20,7 @@ class TorrentError(Exception):
 
 
 def configure(trackers: list[str], ice_servers: list[dict]) -> None:
-    """Trackers and ICE servers for the client (applies to the next client created)."""
+    """Trackers and ICE servers for torrents added from now on."""
     _config.update(trackers=list(trackers), iceServers=list(ice_servers))
     if _module is not None:
         _module.configure(to_object(_config))
@@ -45,12 +45,13 @@ async def seed(blob: Any, name: str, piece_length: int) -> Any:
         raise TorrentError(str(error)) from error
 
 
-async def reseed_many(items: Any) -> int:
-    """Re-add stored torrents over their Blobs; items is a JS array of {torrentFile, blob}."""
+async def reseed_many(items: Any) -> list[str]:
+    """Re-add stored torrents over their Blobs (a JS array of {infoHash, torrentFile, blob});
+    returns the infohashes now seeding."""
     if not items.length:
-        return 0
+        return []
     module = await _torrent()
-    count = 0
+    seeded = []
     for item in items:
         try:
             result = await module.reseed(item.torrentFile, item.blob)
@@ -62,8 +63,8 @@ async def reseed_many(items: Any) -> int:
             print(f"seedvox: stored share {item.infoHash} no longer matches its audio")
             await module.stop(result.infoHash)
             continue
-        count += 1
-    return count
+        seeded.append(str(item.infoHash))
+    return seeded
 
 
 async def fetch(
@@ -84,17 +85,16 @@ async def fetch(
     ]
     handlers = to_object({"maxBytes": max_bytes})
     handlers.onMetadata, handlers.onProgress, handlers.onDone, handlers.onError = proxies
-    try:
-        await module.fetch(infohash, handlers)
-    except Exception as error:
-        for proxy in proxies:
-            proxy.destroy()
-        raise TorrentError(str(error)) from error
 
     def release() -> None:
         for proxy in proxies:
             proxy.destroy()
 
+    try:
+        await module.fetch(infohash, handlers)
+    except Exception as error:
+        release()
+        raise TorrentError(str(error)) from error
     return release
 
 

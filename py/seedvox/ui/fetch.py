@@ -6,13 +6,12 @@ import asyncio
 import time
 from typing import Any
 
-from ..adapters import platform
 from ..core import routes
 from ..core.format import size_label
 from ..core.links import BadLink, ShareLink, parse_fragment
 from ..core.payload import BadPayload
 from ..core.strings import t
-from ..core.transfer import Fetch, Phase, Stats
+from ..core.transfer import GIVE_UP_S, Fetch, Phase, Stats
 from ..sharing import NoRoom, ShareError, Sharing
 from .dom import Listeners, append, by_id, clear, h, show, spawn
 from .shell import Shell
@@ -44,12 +43,12 @@ class FetchView:
         if known:
             self._already(known.id)
             return
-        give_up = float(self.shell.config.get("fetchGiveUpSeconds") or 0) or None
         self.fetch = Fetch(
-            link.infohash, started=time.monotonic(), max_bytes=self.sharing.settings.max_bytes
+            link.infohash,
+            started=time.monotonic(),
+            give_up_s=float(self.shell.config.get("fetchGiveUpSeconds") or GIVE_UP_S),
+            max_bytes=self.sharing.settings.max_bytes,
         )
-        if give_up:
-            self.fetch.give_up_s = give_up
         self._update()
         try:
             self._release = await self.sharing.start_fetch(
@@ -120,11 +119,12 @@ class FetchView:
             self.after.append(retry)
 
     def _finish_with(self, message: str) -> None:
+        text = t("fetch.invalid", reason=message)
         show(self.bar, False)
         show(self.cancel_button, False)
-        self.line.textContent = t("fetch.invalid", reason=message)
+        self.line.textContent = text
         self.line.setAttribute("role", "alert")
-        self.shell.status.show(t("fetch.invalid", reason=message), error=True, seconds=None)
+        self.shell.status.show(text, error=True, seconds=None)
 
     def _already(self, memo_id: str) -> None:
         show(self.bar, False)
@@ -174,13 +174,7 @@ class FetchView:
         except NoRoom as full:
             fetch.fail(t("fetch.storage_full"))
             self._update()
-            audio, filename = full.audio, full.filename
-
-            def download() -> None:
-                platform.download_blob(audio, filename)
-
-            action = (t("record.download"), download)
-            self.shell.status.show(t("fetch.storage_full"), action, seconds=None, error=True)
+            self.shell.offer_download(t("fetch.storage_full"), full.audio, full.filename)
             return
         fetch.saved()
         self._update()
@@ -201,7 +195,7 @@ class FetchView:
         spawn(self._reenter(), self.shell.report)
 
     async def _reenter(self) -> None:
-        fragment = self.link.fragment if self.fetch else "#/"
+        fragment = self.link.fragment if self.link else "#/"
         self.leave()
         await self.enter(routes.parse(fragment))
 

@@ -225,13 +225,7 @@ class LibraryView:
         )
         blob = platform.join_blobs(self._chunks, self.recording.mime)
         self._chunks = []
-
-        def download() -> None:
-            platform.download_blob(blob, memo.download_name)
-
-        self.shell.status.show(
-            t("record.storage_full"), (t("record.download"), download), seconds=None, error=True
-        )
+        self.shell.offer_download(t("record.storage_full"), blob, memo.download_name)
 
     # ------------------------------------------------------------ import
 

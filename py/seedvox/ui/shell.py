@@ -8,6 +8,7 @@ from typing import Any
 
 from pyscript import window
 
+from ..adapters import platform
 from ..core import routes
 from ..core.strings import t
 from .dom import Listeners, by_id
@@ -24,6 +25,11 @@ class Shell:
         """Show an unexpected error to the user and keep the app running."""
         traceback.print_exception(error)
         self.status.show(t("error.generic", reason=str(error) or type(error).__name__), error=True)
+
+    def offer_download(self, text: str, blob: Any, filename: str) -> None:
+        """Storage refused `blob`: say so and keep it reachable as a file download."""
+        action = (t("record.download"), lambda: platform.download_blob(blob, filename))
+        self.status.show(text, action, seconds=None, error=True)
 
     def navigate(self, route: routes.Route) -> None:
         window.location.hash = routes.href(route)

@@ -16,7 +16,6 @@ class Status:
         self._element = by_id("status")
         self._listeners = Listeners(on_error)
         self._timer: asyncio.TimerHandle | None = None
-        self.text = ""
 
     def show(
         self,
@@ -30,7 +29,6 @@ class Status:
         self._cancel_timer()
         self._listeners.clear()
         clear(self._element)
-        self.text = text
         self._element.classList.toggle("error", error)
         self._element.append(h("span", None, text))
         if action:
@@ -51,7 +49,6 @@ class Status:
         self._cancel_timer()
         self._listeners.clear()
         clear(self._element)
-        self.text = ""
 
     def _cancel_timer(self) -> None:
         if self._timer:
