@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import tomllib
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -430,6 +431,11 @@ class StaticHandler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+def url_prefix(prefix: str) -> str:
+    """'seedvox' or '/seedvox' -> '/seedvox/'; '' or '/' -> '/'."""
+    return "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
+
+
 def make_server(
     directory: Path,
     host: str = "127.0.0.1",
@@ -442,7 +448,7 @@ def make_server(
     `mime_overrides` exists so tests can reproduce a misconfigured host (e.g. wasm as
     application/octet-stream) and check that the app says so.
     """
-    prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
+    prefix = url_prefix(prefix)
     types = {**StaticHandler.extensions_map, **(mime_overrides or {})}
     handler = type("Handler", (StaticHandler,), {"prefix": prefix, "extensions_map": types})
     return http.server.ThreadingHTTPServer((host, port), partial(handler, directory=str(directory)))
@@ -503,8 +509,7 @@ def serve(args: argparse.Namespace) -> None:
     try:
         server = make_server(args.out, port=args.port, prefix=args.prefix)
         host, port = server.server_address[:2]
-        prefix = "/" + args.prefix.strip("/") + "/" if args.prefix.strip("/") else "/"
-        print(f"Seedvox on http://{host}:{port}{prefix}", flush=True)
+        print(f"Seedvox on http://{host}:{port}{url_prefix(args.prefix)}", flush=True)
         if tracker:
             print(f"tracker on {tracker_url}", flush=True)
         server.serve_forever()
@@ -532,6 +537,8 @@ def ensure_test_tools() -> None:
             env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
         )
     log("pip install test dependencies")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    test_deps = pyproject["project"]["optional-dependencies"]["test"]
     subprocess.run(
         [
             sys.executable,
@@ -540,9 +547,7 @@ def ensure_test_tools() -> None:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "pytest>=8",
-            "playwright>=1.50",
-            "ruff>=0.6",
+            *test_deps,
         ],
         check=True,
     )

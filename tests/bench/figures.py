@@ -307,45 +307,46 @@ def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
 
     figures = []
     base_name = "bare Pyodide page (same files, runPython('1+1'))"
-    if "boot_warm" in wanted:
-        figures.append(
-            ratio_figure(
-                "boot_warm",
-                "Warm boot to interactive",
-                warm["app"],
-                warm["base"],
-                1.10,
-                base_name + ", warm",
-                notes="third navigation in the profile, HTTP cache warm, no service worker",
-                runs=warm_runs,
+    boots = (
+        (
+            "boot_warm",
+            "Warm boot to interactive",
+            warm,
+            ", warm",
+            warm_runs,
+            "third navigation in the profile, HTTP cache warm, no service worker",
+        ),
+        (
+            "boot_offline",
+            "Offline boot (service worker)",
+            offline,
+            " + its own SW, offline",
+            cold_runs,
+            "second navigation, network offline, everything from the SW's cache",
+        ),
+        (
+            "boot_cold",
+            "Cold boot, fresh profile",
+            cold,
+            ", cold",
+            cold_runs,
+            "first navigation of a new profile (empty HTTP cache)",
+        ),
+    )
+    for key, name, times, baseline, runs, notes in boots:
+        if key in wanted:
+            figures.append(
+                ratio_figure(
+                    key,
+                    name,
+                    times["app"],
+                    times["base"],
+                    1.10,
+                    base_name + baseline,
+                    notes=notes,
+                    runs=runs,
+                )
             )
-        )
-    if "boot_offline" in wanted:
-        figures.append(
-            ratio_figure(
-                "boot_offline",
-                "Offline boot (service worker)",
-                offline["app"],
-                offline["base"],
-                1.10,
-                base_name + " + its own SW, offline",
-                notes="second navigation, network offline, everything from the SW's cache",
-                runs=cold_runs,
-            )
-        )
-    if "boot_cold" in wanted:
-        figures.append(
-            ratio_figure(
-                "boot_cold",
-                "Cold boot, fresh profile",
-                cold["app"],
-                cold["base"],
-                1.10,
-                base_name + ", cold",
-                notes="first navigation of a new profile (empty HTTP cache)",
-                runs=cold_runs,
-            )
-        )
     if "first_visit_bytes" in wanted:
         value = median(first_visit["app"])
         ratio = value / ctx.stock_runtime_bytes
