@@ -316,8 +316,10 @@ function progress(entry) {
   entry.progressTimer = setTimeout(() => {
     entry.progressTimer = null;
     if (entry.done || entry.torrent.destroyed) return;
-    entry.lastProgress = performance.now();
     call(entry.callbacks.onProgress, statsOf(entry.torrent));
+    // Counted from after the delivery, so two deliveries are never closer than PROGRESS_MS
+    // however long computing the stats or the callback itself took.
+    entry.lastProgress = performance.now();
   }, wait);
 }
 
