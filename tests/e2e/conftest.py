@@ -127,6 +127,22 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def pytest_report_header() -> list[str]:
+    """What a renderer needs from the machine, so a CI log explains a crashed page."""
+    version = "not found"
+    chromium = shutil.which("chromium") or "chromium"
+    with contextlib.suppress(OSError):
+        version = subprocess.run([chromium, "--version"], capture_output=True, text=True).stdout
+    shm = shutil.disk_usage("/dev/shm") if Path("/dev/shm").is_dir() else None
+    meminfo = Path("/proc/meminfo")
+    memory = meminfo.read_text().splitlines()[:3] if meminfo.exists() else []
+    return [
+        f"chromium: {chromium} {version.strip()}",
+        f"/dev/shm free: {shm.free // 2**20 if shm else '-'} MiB",
+        "memory: " + ", ".join(" ".join(line.split()) for line in memory),
+    ]
+
+
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
@@ -142,6 +158,9 @@ def chromium_args(speech: Path | None) -> list[str]:
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        # Containers often mount a 64 MB /dev/shm; renderers that run out of it crash
+        # ("Page crashed" in a CI run while two Pyodide pages loaded).
+        "--disable-dev-shm-usage",
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         "--allow-loopback-in-peer-connection",
@@ -172,6 +191,7 @@ class Device:
 
 def _watch_page(device: Device, page: Page) -> None:
     page.on("websocket", lambda ws: device.websockets.append(ws.url))
+    page.on("crash", lambda _: device.errors.append(f"renderer crashed: {page.url}"))
     page.on("console", lambda msg: device.console.append(f"[{msg.type}] {msg.text}"))
 
 
