@@ -20,6 +20,8 @@ from .core.settings import Settings
 from .core.sniff import SNIFF_BYTES, audio_type, same_container
 from .core.strings import t
 
+HEAD_READ = 1024  # bytes read at once from a received payload's start
+
 
 class ShareError(Exception):
     """Sharing cannot happen; the message is for the user."""
@@ -130,11 +132,7 @@ class Sharing:
 
     async def known(self, infohash: str) -> Memo | None:
         """The memo this share already delivered (or that we shared), if still in the library."""
-        share = await store.get_share(infohash)
-        if share is None:
-            return None
-        memo = await store.get_memo(str(share.memoId))
-        return memo if memo and memo.deleted is None else None
+        return await store.memo_of_share(infohash)
 
     async def start_fetch(
         self,
@@ -161,18 +159,18 @@ class Sharing:
 
         Raises BadPayload for a wrong key, altered bytes, a bad header or non-audio content;
         nothing is saved then."""
-        existing = await self.known(link.infohash)
-        if existing:
-            return Received(existing, duplicate=True)
         try:
             blob = await crypto.decrypt_blob(cipher, link.key, payload.PIECE_LENGTH)
         except crypto.DecryptError:
             raise payload.BadPayload(t("fetch.decrypt_failed")) from None
         total = int(blob.size)
-        length = payload.header_length(await platform.read_bytes(blob, 0, payload.PREFIX.size))
-        head = await platform.read_bytes(blob, 0, payload.PREFIX.size + length)
+        # One read covers the prefix, a usual header and the audio's first bytes.
+        head = await platform.read_bytes(blob, 0, min(total, HEAD_READ))
+        need = payload.PREFIX.size + payload.header_length(head) + SNIFF_BYTES
+        if need > len(head):
+            head += await platform.read_bytes(blob, len(head), min(total, need))
         header, offset = payload.decode(head, total)
-        sniffed = audio_type(await platform.read_bytes(blob, offset, offset + SNIFF_BYTES))
+        sniffed = audio_type(head[offset : offset + SNIFF_BYTES])
         if sniffed is None or not same_container(header.mime, sniffed):
             raise payload.BadPayload(t("fetch.not_audio"))
         audio = platform.slice_blob(blob, offset, total, header.mime)
@@ -185,11 +183,10 @@ class Sharing:
             size=header.audio_size,
             description=header.description,
         )
+        share = {"infoHash": link.infohash, "role": "receiver", "created": interop.now_ms()}
         try:
-            await store.save_memo(memo, audio)
+            saved, duplicate = await store.save_received(memo, audio, share)
         except store.StorageFull as full:
             raise NoRoom(audio, memo.download_name) from full
-        record = {"infoHash": link.infohash, "memoId": memo.id, "role": "receiver"}
-        await store.put_share(interop.to_object({**record, "created": interop.now_ms()}))
         self.seeding.add(link.infohash)  # the finished torrent seeds on while the app is open
-        return Received(memo)
+        return Received(saved, duplicate)

@@ -235,6 +235,25 @@ def test_same_link_twice_gives_one_memo(site: Site, launch, tmp_path: Path):
     assert len(library(a)) == 1
 
 
+def test_one_link_in_two_tabs_at_once_gives_one_memo(site: Site, launch, tmp_path: Path):
+    a = open_app(launch("a").page(), site.url)
+    import_file(a, tone_wav(tmp_path / "Both.wav", seconds=1))
+    open_memo(a, "Both")
+    link = share(a)
+    b = launch("b")
+    tabs = [b.page(), b.context.new_page()]
+    for tab in tabs:
+        tab.goto(link)
+    for tab in tabs:
+        # Whichever tab saves second finds the memo the first saved (in its check before
+        # fetching, or inside the saving transaction) and shows that one.
+        shown = tab.get_by_role("heading", level=1, name="Both").or_(
+            tab.get_by_role("link", name="Open it")
+        )
+        expect(shown).to_be_visible(timeout=FETCH_TIMEOUT_MS)
+    assert [m["title"] for m in library(tabs[0])] == ["Both"]
+
+
 def test_nobody_seeds_waits_then_says_so(site: Site, launch):
     config_path = site.root / "config.json"
     config = json.loads(config_path.read_text())

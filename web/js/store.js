@@ -122,6 +122,17 @@ export function getMemo(id) {
   });
 }
 
+/** A memo still in the library (not marked deleted) with its audio: {memo, blob} or null. */
+export function openMemo(id) {
+  return transaction(["memos", "audio"], "readonly", ({ memos, audio }, result) => {
+    result.value = null;
+    req(memos.get(id), (memo) => {
+      if (!memo || memo.deleted) return;
+      req(audio.get(id), (row) => { if (row) result.value = { memo, blob: row.blob }; });
+    });
+  });
+}
+
 export function getAudio(id) {
   return transaction(["audio"], "readonly", ({ audio }, result) => {
     req(audio.get(id), (row) => { result.value = row ? row.blob : null; });
@@ -217,15 +228,41 @@ export function putShare(share) {
   return transaction(["shares"], "readwrite", ({ shares }) => { shares.put(share); });
 }
 
-export function getShare(infoHash) {
-  return transaction(["shares"], "readonly", ({ shares }, result) => {
-    req(shares.get(infoHash), (row) => { result.value = row ?? null; });
-  });
-}
-
 export function sharesOf(memoId) {
   return transaction(["shares"], "readonly", ({ shares }, result) => {
     req(shares.index("memoId").getAll(memoId), (rows) => { result.value = rows; });
+  });
+}
+
+/** The memo in the library (not marked deleted) that a share delivered or came from, or null. */
+export function memoOfShare(infoHash) {
+  return transaction(["shares", "memos"], "readonly", ({ shares, memos }, result) => {
+    result.value = null;
+    req(shares.get(infoHash), (share) => {
+      if (!share) return;
+      req(memos.get(share.memoId), (memo) => { if (memo && !memo.deleted) result.value = memo; });
+    });
+  });
+}
+
+/** A received memo with its audio and its share record, atomically. When the share already
+ * delivered a memo still in the library (another tab was quicker), nothing is written and that
+ * memo is returned: {memo, duplicate}. */
+export function saveReceived(memo, blob, share) {
+  return transaction(["shares", "memos", "audio"], "readwrite", ({ shares, memos, audio }, result) => {
+    const save = () => {
+      memos.put(memo);
+      audio.put({ id: memo.id, blob });
+      shares.put({ ...share, memoId: memo.id });
+      result.value = { memo, duplicate: false };
+    };
+    req(shares.get(share.infoHash), (existing) => {
+      if (!existing) return save();
+      req(memos.get(existing.memoId), (earlier) => {
+        if (earlier && !earlier.deleted) result.value = { memo: earlier, duplicate: true };
+        else save();
+      });
+    });
   });
 }
 

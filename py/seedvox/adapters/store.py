@@ -40,6 +40,12 @@ async def get_memo(memo_id: str) -> Memo | None:
     return None if row is None else Memo.from_record(to_python(row))
 
 
+async def open_memo(memo_id: str) -> tuple[Memo, Any] | None:
+    """A memo still in the library with its audio Blob, read in one transaction."""
+    row = await _call(js_store.openMemo(memo_id))
+    return None if row is None else (Memo.from_record(to_python(row.memo)), row.blob)
+
+
 async def get_audio(memo_id: str) -> Any:
     """The memo's audio as a JS Blob (never copied into Python)."""
     return await _call(js_store.getAudio(memo_id))
@@ -104,12 +110,23 @@ async def put_share(share: Any) -> None:
     await _call(js_store.putShare(share))
 
 
-async def get_share(infohash: str) -> Any:
-    return await _call(js_store.getShare(infohash))
-
-
 async def shares_of(memo_id: str) -> Any:
     return await _call(js_store.sharesOf(memo_id))
+
+
+async def memo_of_share(infohash: str) -> Memo | None:
+    """The memo in the library (not deleted) that this share delivered or came from."""
+    row = await _call(js_store.memoOfShare(infohash))
+    return None if row is None else Memo.from_record(to_python(row))
+
+
+async def save_received(memo: Memo, blob: Any, share: dict[str, Any]) -> tuple[Memo, bool]:
+    """Add a received memo, its audio and its share record in one transaction.
+
+    Returns (memo, duplicate): when the share already delivered a memo still in the library,
+    nothing is written and that memo comes back with duplicate=True."""
+    row = await _call(js_store.saveReceived(to_object(memo.to_record()), blob, to_object(share)))
+    return Memo.from_record(to_python(row.memo)), bool(row.duplicate)
 
 
 async def delete_share(infohash: str) -> None:

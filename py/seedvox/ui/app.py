@@ -35,7 +35,7 @@ class App:
         self.library = LibraryView(shell, lambda: sharing.settings.max_bytes)
         self.memo = MemoView(shell, sharing, on_change=self.library.refresh)
         self.settings = SettingsView(shell, sharing)
-        self.fetch = FetchView(shell, sharing, on_saved=self.library.refresh)
+        self.fetch = FetchView(shell, sharing)  # the library reads the store when entered
         self.views: dict[str, View] = {
             "library": self.library,
             "memo": self.memo,

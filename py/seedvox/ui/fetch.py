@@ -20,11 +20,10 @@ TICK_SECONDS = 1.0
 
 
 class FetchView:
-    def __init__(self, shell: Shell, sharing: Sharing, on_saved: Any) -> None:
+    def __init__(self, shell: Shell, sharing: Sharing) -> None:
         self.shell = shell
         self.sharing = sharing
         self.section = by_id("view-fetch")
-        self._on_saved = on_saved
         self._listeners = Listeners(shell.report)
         self._release: Any = None
         self._ticker: asyncio.Task | None = None
@@ -178,7 +177,6 @@ class FetchView:
             return
         fetch.saved()
         self._update()
-        await self._on_saved()
         self.shell.navigate(routes.memo(received.memo.id))
         self.shell.status.show(t("fetch.already") if received.duplicate else t("fetch.done"))
 

@@ -32,11 +32,11 @@ class MemoView:
         self._saving = asyncio.Lock()
 
     async def enter(self, route: routes.Route) -> None:
-        memo = await store.get_memo(route.params["id"])
-        blob = await store.get_audio(memo.id) if memo and memo.deleted is None else None
-        if memo is None or memo.deleted is not None or blob is None:
+        found = await store.open_memo(route.params["id"])
+        if found is None:
             self._render_missing()
             return
+        memo, blob = found
         self.memo = memo
         self._url = platform.object_url(blob)
         self._render(memo)
