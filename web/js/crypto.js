@@ -58,13 +58,35 @@ async function encryptRecord(key, plain, index, pieceLength) {
   return new Uint8Array(await crypto.subtle.encrypt(params, await key, data));
 }
 
+// WebCrypto works off the main thread: a few records in flight keep both cores busy, while
+// bounding how much of a long memo is held twice at once.
+const IN_FLIGHT = 4;
+
+/** parts[i] = await work(i) for i < count, IN_FLIGHT at a time; stops at the first error. */
+async function eachRecord(count, work) {
+  const parts = new Array(count);
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      try {
+        parts[i] = await work(i);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, count) }, lane));
+  return parts;
+}
+
 /** The whole ciphertext, for hashing when a share is made. */
 export async function encryptBlob(plain, rawKey, pieceLength) {
   const key = cryptoKey(rawKey);
   const { count } = records(plain.size, pieceLength);
-  const parts = [];
-  for (let i = 0; i < count; i++) parts.push(await encryptRecord(key, plain, i, pieceLength));
-  return new Blob(parts);
+  return new Blob(await eachRecord(count, (i) => encryptRecord(key, plain, i, pieceLength)));
 }
 
 /** A piece source for torrent.js that encrypts piece i on demand: {size, read(i)}. */
@@ -78,20 +100,19 @@ export function encryptedSource(plain, rawKey, pieceLength) {
 
 /** The plaintext of a received payload; DecryptError for a wrong key or altered bytes. */
 export async function decryptBlob(cipher, rawKey, pieceLength) {
-  const key = await cryptoKey(rawKey);
+  const key = cryptoKey(rawKey);
   const count = Math.ceil(cipher.size / pieceLength);
   if (count === 0 || cipher.size - (count - 1) * pieceLength <= TAG) {
     throw new DecryptError("The received data is truncated.");
   }
-  const parts = [];
-  for (let i = 0; i < count; i++) {
+  const parts = await eachRecord(count, async (i) => {
     const data = await cipher.slice(i * pieceLength, (i + 1) * pieceLength).arrayBuffer();
     const params = { name: "AES-GCM", iv: nonce(i), additionalData: aad(i === count - 1) };
     try {
-      parts.push(new Uint8Array(await crypto.subtle.decrypt(params, key, data)));
+      return new Uint8Array(await crypto.subtle.decrypt(params, await key, data));
     } catch {
       throw new DecryptError("The key does not fit, or the data was altered.");
     }
-  }
+  });
   return new Blob(parts);
 }
