@@ -289,6 +289,19 @@ def test_refuses_oversize_before_downloading(launch, site):
         assert message == "Invalid torrent identifier", bad
 
 
+def test_fetch_needs_no_idle_time(launch, site):
+    """WebTorrent requests blocks from requestIdleCallback (up to 250 ms late in a busy page);
+    the adapter makes them in the next task. With idle callbacks that never run, a fetch that
+    relied on them would never request a block."""
+    a = open_device(launch, "a", site)
+    b = open_device(launch, "b", site)
+    # Before WebTorrent is imported (on first use), which keeps a reference to the function.
+    b.evaluate("() => { window.requestIdleCallback = () => 0; }")
+    shared = seed(a, 2 * MIB, 13)
+    got = wait_done(b, start_fetch(b, shared["infoHash"]))
+    assert got["hash"] == shared["sha256"]
+
+
 def test_swarm_of_three_receivers(launch, site):
     size = 4 * MIB
     a = open_device(launch, "a", site)
