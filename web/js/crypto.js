@@ -14,17 +14,12 @@ const AAD_PREFIX = new TextEncoder().encode("SVXE1");
 
 export class DecryptError extends Error {}
 
-const keys = new Map(); // raw key (hex) -> Promise<CryptoKey>
-
+/** A promise of the CryptoKey; callers import once per payload and keep it while they need it
+ * (no cache: a key outliving its share would stay in memory). */
 function cryptoKey(raw) {
   const bytes = new Uint8Array(raw);
   if (bytes.length !== 32) throw new RangeError("An AES-256 key has 32 bytes.");
-  const id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  if (!keys.has(id)) {
-    if (keys.size > 64) keys.delete(keys.keys().next().value);
-    keys.set(id, crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]));
-  }
-  return keys.get(id);
+  return crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]);
 }
 
 function nonce(index) {
