@@ -254,6 +254,28 @@ def test_one_link_in_two_tabs_at_once_gives_one_memo(site: Site, launch, tmp_pat
     assert [m["title"] for m in library(tabs[0])] == ["Both"]
 
 
+def test_a_pasted_link_opens_the_share(site: Site, launch, tmp_path: Path):
+    a = open_app(launch("a").page(), site.url)
+    import_file(a, tone_wav(tmp_path / "Pasted.wav", seconds=1))
+    open_memo(a, "Pasted")
+    link = share(a)
+    b = open_app(launch("b").page(), site.url)
+    field = b.get_by_label("Open a shared link")
+    for bad, reason in (
+        ("https://example.com/page", "not a Seedvox share link"),
+        (link[:-5], "its key is incomplete or invalid"),
+    ):
+        field.fill(bad)
+        b.get_by_role("button", name="Open", exact=True).click()
+        expect(b.get_by_role("alert")).to_contain_text(reason)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        expect(b.get_by_role("heading", level=1, name="Voice memos")).to_be_visible()
+    field.fill(f"  {link}\n")
+    field.press("Enter")
+    expect(b.get_by_role("heading", level=1, name="Pasted")).to_be_visible(timeout=FETCH_TIMEOUT_MS)
+    expect(b.get_by_role("status")).to_contain_text("Memo received.")
+
+
 def test_nobody_seeds_waits_then_says_so(site: Site, launch):
     config_path = site.root / "config.json"
     config = json.loads(config_path.read_text())

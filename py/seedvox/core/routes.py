@@ -3,6 +3,7 @@
 #/                  library
 #/memo/<id>         one memo
 #/settings          settings
+#/get/v1/<i>/<k>    receive a shared memo (core.links)
 """
 
 from __future__ import annotations
@@ -45,8 +46,15 @@ def href(route: Route) -> str:
         return f"#/memo/{route.params['id']}"
     if route.name == "settings":
         return "#/settings"
+    if route.name == "fetch":
+        return route.params["fragment"]
     return "#/"
 
 
 def memo(memo_id: str) -> Route:
     return Route("memo", {"id": memo_id})
+
+
+def fetch(fragment: str) -> Route:
+    """The route that receives the share in a link's fragment ('#/get/...')."""
+    return parse(fragment) if fragment.startswith("#/get/") else LIBRARY

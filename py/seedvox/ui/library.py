@@ -12,13 +12,14 @@ from ..adapters import interop, platform, store
 from ..adapters.recorder import Microphone, RecorderError
 from ..core import routes
 from ..core.format import clock, date_label, iso_duration, iso_instant, size_label
+from ..core.links import BadLink, parse_url
 from ..core.markup import Markup, tag
 from ..core.memo import Memo, new_id, newest_first
 from ..core.payload import MAX_TITLE
 from ..core.recording import MIN_DURATION_S, Recording, State
 from ..core.sniff import SNIFF_BYTES, audio_type
 from ..core.strings import t
-from .dom import Listeners, by_id, show, spawn
+from .dom import Listeners, by_id, h, show, spawn
 from .shell import Shell
 
 TICK_SECONDS = 0.25
@@ -57,6 +58,51 @@ class LibraryView:
         self.stop_button.textContent = t("record.stop")
         self.level.setAttribute("aria-label", t("record.level"))
         self.delete_all_button.textContent = t("library.delete_all")
+        self.section.append(self._open_link_form())
+
+    def _open_link_form(self) -> Any:
+        """Where a copied link goes: an installed app is not opened by clicking one."""
+        self.link_field = h(
+            "input",
+            {
+                "id": "open-link",
+                "type": "url",
+                "required": True,
+                "autocomplete": "off",
+                "aria-describedby": "open-link-hint open-link-error",
+            },
+        )
+        self.link_error = h("p", {"id": "open-link-error", "class": "error", "role": "alert"})
+        form = h(
+            "form",
+            {"class": "open-link", "novalidate": True},
+            h("label", {"for": "open-link"}, t("open.label")),
+            h("p", {"id": "open-link-hint", "class": "hint"}, t("open.hint")),
+            h("div", {"class": "inline"}, self.link_field, h("button", {}, t("open.button"))),
+            self.link_error,
+        )
+        self._listeners.on(form, "submit", self._open_link)
+        self._listeners.on(self.link_field, "input", lambda _e: self._link_problem(""))
+        return form
+
+    def _open_link(self, event: Any) -> None:
+        event.preventDefault()
+        try:
+            link = parse_url(str(self.link_field.value))
+        except BadLink as error:
+            self._link_problem(str(error))
+            self.link_field.focus()
+            return
+        self._link_problem("")
+        self.link_field.value = ""
+        self.shell.navigate(routes.fetch(link.fragment))
+
+    def _link_problem(self, message: str) -> None:
+        self.link_error.textContent = message
+        if message:
+            self.link_field.setAttribute("aria-invalid", "true")
+        else:
+            self.link_field.removeAttribute("aria-invalid")
 
     def enable(self, recording_possible: bool) -> None:
         self.record_button.disabled = not recording_possible
