@@ -283,11 +283,110 @@ def write_icons(out: Path) -> None:
     (icons / "maskable-512.png").write_bytes(draw_icon(512, maskable=True))
 
 
-def zip_package(out: Path) -> None:
-    """The Python package as one zip, unpacked by PyScript in one request."""
-    with zipfile.ZipFile(out / "seedvox.zip", "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted((PY / "seedvox").rglob("*.py")):
-            archive.write(path, path.relative_to(PY).as_posix())
+# Compiles every .py under /build (a host folder) with Pyodide's own CPython, beside each
+# source in __pycache__, as checked-hash pycs: valid whatever the files' mtimes, and when a
+# source differs from what was compiled, Python compiles the source instead of running stale code.
+PYC_COMPILER = """
+import { pathToFileURL } from "node:url";
+const [indexURL, root] = process.argv.slice(1);
+const { loadPyodide } = await import(pathToFileURL(indexURL + "pyodide.mjs"));
+const pyodide = await loadPyodide({ indexURL, stdout: console.error });
+pyodide.FS.mkdirTree("/build");
+pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root }, "/build");
+pyodide.runPython(`
+import importlib.util, marshal, py_compile
+from pathlib import Path
+
+for source in sorted(Path("/build").rglob("*.py")):
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    py_compile.compile(
+        str(source), str(cached), dfile=source.relative_to("/build").as_posix(), doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+    )
+    # What the import system checks before it uses a pyc instead of the source.
+    data = cached.read_bytes()
+    assert data[:4] == importlib.util.MAGIC_NUMBER, cached
+    assert data[4:8] == (3).to_bytes(4, "little"), cached
+    assert data[8:16] == importlib.util.source_hash(source.read_bytes()), cached
+    marshal.loads(data[16:])
+`);
+"""
+
+
+def compile_pycs(sources: dict[str, bytes], cache: Path = CACHE / "pyc") -> dict[str, bytes]:
+    """`{path: source}` -> `{path of its pyc: bytes}`, compiled by the Pyodide we ship (in
+    node: the host's Python is not 3.14). Cached by the inputs; the output is deterministic."""
+    pyodide = fetch_npm(PYODIDE)
+    digest = hashlib.sha256((PYODIDE.sha256 + PYC_COMPILER).encode())
+    for name in sorted(sources):
+        digest.update(f"{name}\0{len(sources[name])}\0".encode() + sources[name])
+    work = cache / digest.hexdigest()[:16]
+    if not (work / ".done").exists():
+        if shutil.which("node") is None:
+            raise SystemExit("node is needed to compile the Python package: apt-get install nodejs")
+        shutil.rmtree(work, ignore_errors=True)
+        for name, data in sources.items():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_bytes(data)
+        log(f"compiling {len(sources)} modules with Pyodide's CPython {PYODIDE_PYTHON}")
+        subprocess.run(
+            ["node", "--input-type=module", "-e", PYC_COMPILER, "--", f"{pyodide}/", str(work)],
+            check=True,
+        )
+        (work / ".done").touch()
+    return {p.relative_to(work).as_posix(): p.read_bytes() for p in sorted(work.rglob("*.pyc"))}
+
+
+def pyscript_modules(pyscript: Path) -> dict[str, bytes]:
+    """The `pyscript` Python package exactly as PyScript writes it to the filesystem at boot.
+
+    It ships inside PyScript's JS as a build artifact (src/stdlib/pyscript.js, a JSON literal);
+    each text must appear verbatim in the dist chunks we serve, or their pycs would not match."""
+    artifact = (pyscript / "src" / "stdlib" / "pyscript.js").read_text()
+    tree = json.loads(artifact.split("export default", 1)[1].strip().rstrip(";"))
+    shipped = "".join(path.read_text() for path in (pyscript / "dist").glob("core-*.js"))
+    modules: dict[str, bytes] = {}
+
+    def walk(prefix: str, node: dict) -> None:
+        for name, value in node.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}{name}/", value)
+                continue
+            if json.dumps(value, ensure_ascii=False) not in shipped:
+                raise SystemExit(f"{prefix}{name} differs from what PyScript's dist writes")
+            modules[prefix + name] = value.encode()
+
+    walk("", tree)
+    return modules
+
+
+def package_files() -> dict[str, bytes]:
+    """What seedvox.zip holds: our package's sources with their pycs, and pycs for PyScript's
+    own `pyscript` package (PyScript writes its sources at boot; the pycs wait in __pycache__).
+
+    Compiling at boot cost about as much as the rest of our Python start-up did."""
+    ours = {
+        path.relative_to(PY).as_posix(): path.read_bytes()
+        for path in sorted((PY / "seedvox").rglob("*.py"))
+    }
+    return {**ours, **compile_pycs({**ours, **pyscript_modules(fetch_npm(PYSCRIPT))})}
+
+
+class Utf8Entry(zipfile.ZipInfo):
+    """A zip entry whose name is flagged UTF-8 even when ASCII: reading any other name makes
+    Python import the cp437 codec, compiled from source on the boot path (~5 ms)."""
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # zipfile's own hook
+        return self.filename.encode(), self.flag_bits | 0x800
+
+
+def write_zip(path: Path, files: dict[str, bytes]) -> None:
+    """A reproducible zip: sorted entries with fixed dates."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            entry = Utf8Entry(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, files[name], zipfile.ZIP_DEFLATED)
 
 
 def site_config(trackers: list[str], ice: list[dict], version: str) -> dict:
@@ -347,7 +446,7 @@ def build(
     shutil.copytree(WEB, out, ignore=shutil.ignore_patterns("sw.js"))
     write_icons(out)
     vendor(out)
-    zip_package(out)
+    write_zip(out / "seedvox.zip", package_files())
     version = f"{read_version()}{'+' + label if label else ''}"
     config = site_config(
         list(trackers or DEFAULT_TRACKERS), list(DEFAULT_ICE if ice is None else ice), version

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Route, expect
 
-from tests.e2e.conftest import PREFIX, button, serve
+from tests.e2e.conftest import PREFIX, button, open_app, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -89,3 +90,47 @@ def test_misconfigured_wasm_type_shows_an_alert(launch, dist: Path, tmp_path: Pa
     finally:
         bad.stop()
 
+
+
+# The app has no hook into its interpreter; the test takes one from PyScript's public hooks.
+GRAB_INTERPRETER = """(() => {
+  if (!document.baseURI.includes("/seedvox/")) return;
+  import(new URL("vendor/pyscript/core.js", document.baseURI).href).then(({ hooks }) => {
+    hooks.main.onReady.add((wrap) => { window.__interpreter = wrap.interpreter; });
+  });
+})();"""
+# Each module of our package and PyScript's imported by boot: its source file (relative to the
+# working folder) and that source's hash, as the runtime computes it from what it holds.
+SOURCE_HASHES = """
+import importlib.util, sys
+from pathlib import Path
+[
+    (str(Path(module.__file__).relative_to(Path.cwd())),
+     importlib.util.source_hash(Path(module.__file__).read_bytes()).hex())
+    for name, module in list(sys.modules.items())
+    if name.partition(".")[0] in ("seedvox", "pyscript")
+    and str(getattr(module, "__file__", "")).endswith(".py")
+]
+"""
+
+
+def test_boot_imports_the_shipped_bytecode(launch, site):
+    """Every module of seedvox and of PyScript's own package imported at boot has a pyc in
+    seedvox.zip matching the source the runtime holds, so none is compiled in the browser
+    (PyScript writes its package's sources at boot; ours come from the zip)."""
+    with zipfile.ZipFile(site.root / "seedvox.zip") as archive:
+        shipped = {
+            entry.filename: archive.read(entry)[8:16].hex()
+            for entry in archive.infolist()
+            if entry.filename.endswith(".pyc")
+        }
+    device = launch()
+    device.context.add_init_script(GRAB_INTERPRETER)
+    page = open_app(device.page(), site.url)
+    modules = page.evaluate(f"__interpreter.runPython({SOURCE_HASHES!r}).toJs()")
+    sources = {source for source, _hash in modules}
+    assert {"pyscript/display.py", "seedvox/main.py", "seedvox/ui/app.py"} <= sources
+    for source, source_hash in modules:
+        folder, _, name = source.rpartition("/")
+        pyc = f"{folder}/__pycache__/{name[:-3]}.cpython-314.pyc"
+        assert shipped.get(pyc) == source_hash, f"{source} has no matching pyc: compiled at boot"

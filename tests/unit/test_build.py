@@ -1,0 +1,78 @@
+"""build.py's boot path: seedvox.zip carries bytecode compiled by the Pyodide we ship, built
+reproducibly, and index.html preloads PyScript's content-hashed chunks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import build
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node compiles the pycs")
+
+
+def pyc_of(source: str) -> str:
+    folder, _, name = source.rpartition("/")
+    return f"{folder}/__pycache__/{name[:-3]}.cpython-314.pyc"
+
+
+@pytest.fixture(scope="module")
+def package() -> dict[str, bytes]:
+    return build.package_files()
+
+
+@needs_node
+def test_every_module_ships_a_checked_hash_pyc(package: dict[str, bytes]):
+    ours = [name for name in package if name.endswith(".py")]
+    assert "seedvox/main.py" in ours
+    assert all(name.startswith("seedvox/") for name in ours), "only our sources ship as .py"
+    pycs = [pyc_of(name) for name in ours]
+    pycs += [pyc_of(name) for name in build.pyscript_modules(build.fetch_npm(build.PYSCRIPT))]
+    assert sorted(pycs) == sorted(name for name in package if name.endswith(".pyc"))
+    magics = {package[name][:4] for name in pycs}
+    assert len(magics) == 1 and magics.pop()[2:] == b"\r\n"
+    # Flags 0b11: hash-based, checked against the source, so a stale pyc is never run.
+    assert {package[name][4:8] for name in pycs} == {(3).to_bytes(4, "little")}
+
+
+@needs_node
+def test_compiling_is_reproducible(tmp_path: Path):
+    sources = {"pkg/__init__.py": b"", "pkg/mod.py": b"VALUE = {'a': (1, 2.5)}\n"}
+    first = build.compile_pycs(sources, cache=tmp_path / "one")
+    again = build.compile_pycs(sources, cache=tmp_path / "two")
+    assert sorted(first) == [
+        "pkg/__pycache__/__init__.cpython-314.pyc",
+        "pkg/__pycache__/mod.cpython-314.pyc",
+    ]
+    assert first == again
+
+
+@needs_node
+def test_zip_is_reproducible_and_names_are_utf8(tmp_path: Path, package: dict[str, bytes]):
+    build.write_zip(tmp_path / "a.zip", package)
+    build.write_zip(tmp_path / "b.zip", dict(reversed(package.items())))
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        entries = archive.infolist()
+        assert [entry.filename for entry in entries] == sorted(package)
+        assert all(entry.flag_bits & 0x800 for entry in entries)
+        assert archive.read("seedvox/main.py") == package["seedvox/main.py"]
+
+
+def test_pyscript_modules_must_match_what_pyscript_writes(tmp_path: Path):
+    modules = build.pyscript_modules(build.fetch_npm(build.PYSCRIPT))
+    assert b"from pyscript" in modules["pyscript/__init__.py"]
+    fake = tmp_path / "pyscript"
+    (fake / "src" / "stdlib").mkdir(parents=True)
+    (fake / "dist").mkdir()
+    tree = {"pyscript": {"__init__.py": "x = 1\n"}}
+    (fake / "src" / "stdlib" / "pyscript.js").write_text(f"export default {json.dumps(tree)};")
+    (fake / "dist" / "core-abc.js").write_text('{"__init__.py":"x = 2\\n"}')
+    with pytest.raises(SystemExit, match="differs"):
+        build.pyscript_modules(fake)
+
+
