@@ -389,6 +389,34 @@ def write_zip(path: Path, files: dict[str, bytes]) -> None:
             archive.writestr(entry, files[name], zipfile.ZIP_DEFLATED)
 
 
+BOOT_HINTS_MARKER = "<!-- build.py: PyScript chunks -->"
+
+
+def pyscript_boot_chunks(pyscript_dist: Path) -> list[str]:
+    """PyScript's content-hashed chunks that load before it starts Pyodide: what core.js
+    imports, and the error plugin (loaded even when excluded, to switch it off)."""
+    core = (pyscript_dist / "core.js").read_text()
+    chunks = re.findall(r'from\s*"\./([\w-]+\.js)"', core)
+    plugins = "".join((pyscript_dist / name).read_text() for name in chunks)
+    chunks += re.findall(r'import\("\./(error-[\w-]+\.js)"\)', plugins)
+    if len(chunks) != 2:
+        raise SystemExit(f"PyScript's boot chunks changed shape: {chunks}; update build.py")
+    return chunks
+
+
+def write_boot_hints(out: Path) -> None:
+    """Preload PyScript's hashed chunks, whose names change every release, from index.html."""
+    page = out / "index.html"
+    links = "\n".join(
+        f'  <link rel="modulepreload" href="./vendor/pyscript/{name}">'
+        for name in pyscript_boot_chunks(out / "vendor" / "pyscript")
+    )
+    html = page.read_text()
+    if BOOT_HINTS_MARKER not in html:
+        raise SystemExit(f"index.html lost its marker {BOOT_HINTS_MARKER}")
+    page.write_text(html.replace(f"  {BOOT_HINTS_MARKER}", links))
+
+
 def site_config(trackers: list[str], ice: list[dict], version: str) -> dict:
     return {"version": version, "trackers": trackers, "iceServers": ice}
 
@@ -446,6 +474,7 @@ def build(
     shutil.copytree(WEB, out, ignore=shutil.ignore_patterns("sw.js"))
     write_icons(out)
     vendor(out)
+    write_boot_hints(out)
     write_zip(out / "seedvox.zip", package_files())
     version = f"{read_version()}{'+' + label if label else ''}"
     config = site_config(

@@ -76,3 +76,20 @@ def test_pyscript_modules_must_match_what_pyscript_writes(tmp_path: Path):
         build.pyscript_modules(fake)
 
 
+
+
+def test_boot_hints_preload_pyscript_chunks(tmp_path: Path):
+    shutil.copy2(build.WEB / "index.html", tmp_path / "index.html")
+    dist = build.fetch_npm(build.PYSCRIPT) / "dist"
+    shutil.copytree(dist, tmp_path / "vendor" / "pyscript", ignore=build.ignore_maps)
+    build.write_boot_hints(tmp_path)
+    html = (tmp_path / "index.html").read_text()
+    assert build.BOOT_HINTS_MARKER not in html
+    chunks = build.pyscript_boot_chunks(dist)
+    assert [name.split("-")[0] for name in chunks] == ["core", "error"]
+    for name in chunks:
+        assert f'<link rel="modulepreload" href="./vendor/pyscript/{name}">' in html
+        assert (tmp_path / "vendor" / "pyscript" / name).is_file()
+    (tmp_path / "index.html").write_text(html)
+    with pytest.raises(SystemExit, match="marker"):
+        build.write_boot_hints(tmp_path)
