@@ -360,6 +360,13 @@ def pyscript_modules(pyscript: Path) -> dict[str, bytes]:
     return modules
 
 
+# Standard-library modules that boot imports beyond what bare Pyodide does: html (PyScript's
+# `pyscript.display`; its entities table alone took ~20 ms to compile), secrets and hmac (ids).
+# python_stdlib.zip holds sources only, so compiled copies go to the zip's root, which is found
+# before the stdlib on sys.path ('' = the folder PyScript unpacks into). Same bytes, compiled.
+BOOT_STDLIB = ("html/__init__.py", "html/entities.py", "secrets.py", "hmac.py")
+
+
 def package_files() -> dict[str, bytes]:
     """What seedvox.zip holds: our package's sources with their pycs, and pycs for PyScript's
     own `pyscript` package (PyScript writes its sources at boot; the pycs wait in __pycache__).
@@ -369,6 +376,8 @@ def package_files() -> dict[str, bytes]:
         path.relative_to(PY).as_posix(): path.read_bytes()
         for path in sorted((PY / "seedvox").rglob("*.py"))
     }
+    with zipfile.ZipFile(fetch_npm(PYODIDE) / "python_stdlib.zip") as stdlib:
+        ours |= {name: stdlib.read(name) for name in BOOT_STDLIB}
     return {**ours, **compile_pycs({**ours, **pyscript_modules(fetch_npm(PYSCRIPT))})}
 
 

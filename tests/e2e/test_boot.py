@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import pytest
@@ -99,8 +99,8 @@ GRAB_INTERPRETER = """(() => {
     hooks.main.onReady.add((wrap) => { window.__interpreter = wrap.interpreter; });
   });
 })();"""
-# Each module of our package and PyScript's imported by boot: its source file (relative to the
-# working folder) and that source's hash, as the runtime computes it from what it holds.
+# Each module of our package, PyScript's and the stdlib copies imported by boot: its source file
+# (relative to the working folder) and that source's hash, computed by the runtime.
 SOURCE_HASHES = """
 import importlib.util, sys
 from pathlib import Path
@@ -108,16 +108,17 @@ from pathlib import Path
     (str(Path(module.__file__).relative_to(Path.cwd())),
      importlib.util.source_hash(Path(module.__file__).read_bytes()).hex())
     for name, module in list(sys.modules.items())
-    if name.partition(".")[0] in ("seedvox", "pyscript")
+    if name.partition(".")[0] in ("seedvox", "pyscript", "html", "secrets", "hmac")
     and str(getattr(module, "__file__", "")).endswith(".py")
 ]
 """
 
 
 def test_boot_imports_the_shipped_bytecode(launch, site):
-    """Every module of seedvox and of PyScript's own package imported at boot has a pyc in
-    seedvox.zip matching the source the runtime holds, so none is compiled in the browser
-    (PyScript writes its package's sources at boot; ours come from the zip)."""
+    """Every module of seedvox, of PyScript's own package and the stdlib modules boot adds to
+    bare Pyodide's has a pyc in seedvox.zip matching the source the runtime holds, so none is
+    compiled in the browser (PyScript writes its package's sources at boot; the rest come from
+    the zip)."""
     with zipfile.ZipFile(site.root / "seedvox.zip") as archive:
         shipped = {
             entry.filename: archive.read(entry)[8:16].hex()
@@ -130,7 +131,8 @@ def test_boot_imports_the_shipped_bytecode(launch, site):
     modules = page.evaluate(f"__interpreter.runPython({SOURCE_HASHES!r}).toJs()")
     sources = {source for source, _hash in modules}
     assert {"pyscript/display.py", "seedvox/main.py", "seedvox/ui/app.py"} <= sources
+    assert {"html/entities.py", "secrets.py"} <= sources, "stdlib modules came from the zip"
     for source, source_hash in modules:
-        folder, _, name = source.rpartition("/")
-        pyc = f"{folder}/__pycache__/{name[:-3]}.cpython-314.pyc"
+        path = PurePosixPath(source)
+        pyc = str(path.parent / "__pycache__" / f"{path.stem}.cpython-314.pyc")
         assert shipped.get(pyc) == source_hash, f"{source} has no matching pyc: compiled at boot"
