@@ -368,10 +368,9 @@ BOOT_STDLIB = ("html/__init__.py", "html/entities.py", "secrets.py", "hmac.py")
 
 
 def package_files() -> dict[str, bytes]:
-    """What seedvox.zip holds: our package's sources with their pycs, and pycs for PyScript's
-    own `pyscript` package (PyScript writes its sources at boot; the pycs wait in __pycache__).
-
-    Compiling at boot cost about as much as the rest of our Python start-up did."""
+    """What seedvox.zip holds: our package's and BOOT_STDLIB's sources with their pycs, and
+    pycs for PyScript's `pyscript` package (PyScript writes its sources at boot; the pycs wait
+    in __pycache__). Compiling at boot cost about as much as the rest of our start-up did."""
     ours = {
         path.relative_to(PY).as_posix(): path.read_bytes()
         for path in sorted((PY / "seedvox").rglob("*.py"))
