@@ -88,6 +88,51 @@ OPFS_JS = """async () => {
 }"""
 
 
+# Records the BitTorrent messages a page receives over WebRTC, in order, as [id, bits set]
+# (bits only for a bitfield; piece messages left out): what a sharer tells its receivers.
+WIRE_LOG_JS = """() => {
+  window.wireLog = [];
+  const property = Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, 'onmessage');
+  Object.defineProperty(RTCDataChannel.prototype, 'onmessage', {
+    get() { return property.get.call(this); },
+    set(handler) {
+      let pending = new Uint8Array(0);
+      let handshake = false;
+      property.set.call(this, handler && function (event) {
+        if (event.data instanceof ArrayBuffer) {
+          const joined = new Uint8Array(pending.length + event.data.byteLength);
+          joined.set(pending);
+          joined.set(new Uint8Array(event.data), pending.length);
+          pending = joined;
+          for (;;) {
+            if (!handshake) {
+              if (pending.length < 68) break;
+              pending = pending.subarray(68);
+              handshake = true;
+            }
+            if (pending.length < 4) break;
+            const length = new DataView(pending.buffer, pending.byteOffset).getUint32(0);
+            if (pending.length < 4 + length) break;
+            const id = length ? pending[4] : null;
+            let bits = null;
+            if (id === 5) {
+              bits = 0;
+              for (const byte of pending.subarray(5, 4 + length)) {
+                for (let x = byte; x; x &= x - 1) bits += 1;
+              }
+            }
+            if (id !== null && id !== 7) window.wireLog.push([id, bits]);
+            pending = pending.subarray(4 + length);
+          }
+        }
+        return handler.call(this, event);
+      });
+    },
+  });
+}"""
+BITFIELD, HAVE, HAVE_ALL = 5, 4, 14
+
+
 def open_device(
     launch: Callable,
     name: str,
@@ -318,7 +363,67 @@ def test_swarm_of_three_receivers(launch, site):
     traded = [stats(page, shared["infoHash"])["uploaded"] for page in receivers]
     print(f"\nswarm 4 MiB x3: {elapsed:.2f} s; seeder uploaded {uploaded / size:.2f}x the file; "
           f"receivers uploaded {[round(t / size, 2) for t in traded]}x")
-    assert 0 < uploaded < 3 * size  # receivers traded pieces among themselves
+    # Super-seeding: the sharer sends each piece about once (plain WebTorrent: 2-3x) and the
+    # receivers trade the rest among themselves.
+    assert size <= uploaded <= 1.5 * size
+    assert sum(traded) >= 1.5 * size
+
+
+def test_super_seeding_lone_receiver_gets_everything(launch, site):
+    """The sharer shows a receiver a few pieces at a time (a bitfield, then `have`s), never
+    "have all"; alone, the receiver still gets every piece from it, each sent once."""
+    size = 4 * MIB  # 16 pieces; the first bitfield shows 4 (1 MiB)
+    a = open_device(launch, "a", site)
+    b = open_device(launch, "b", site)
+    b.evaluate(WIRE_LOG_JS)
+    shared = seed(a, size, 17)
+    got = wait_done(b, start_fetch(b, shared["infoHash"]))
+    assert got["hash"] == shared["sha256"]
+
+    log = b.evaluate("() => window.wireLog")
+    assert [id_ for id_, _ in log].count(HAVE_ALL) == 0
+    bitfields = [bits for id_, bits in log if id_ == BITFIELD]
+    assert bitfields == [4]
+    assert [id_ for id_, _ in log].count(HAVE) >= 12  # the other pieces, shown one by one
+    uploaded = stats(a, shared["infoHash"])["uploaded"]
+    assert size <= uploaded < 1.05 * size
+
+
+def test_super_seeding_feeds_a_receiver_that_cannot_reach_the_others(launch, site):
+    """C can only reach the sharer, which sees that B has every piece: C is shown nothing at
+    first, as if B would send it everything, and then, having completed nothing, all of it."""
+    size = 2 * MIB
+    a = open_device(launch, "a", site)
+    b = open_device(launch, "b", site)
+    # B drops the offers the tracker relays once it has the memo, so nobody new reaches it.
+    b.evaluate(
+        """() => {
+          window.dropOffers = false;
+          const Native = WebSocket;
+          window.WebSocket = class extends Native {
+            set onmessage(handler) {
+              super.onmessage = handler && ((event) => {
+                const offer = typeof event.data === 'string' && event.data.includes('"offer"');
+                if (!(offer && window.dropOffers)) handler(event);
+              });
+            }
+            get onmessage() { return super.onmessage; }
+          };
+        }"""
+    )
+    c = open_device(launch, "c", site)
+    c.evaluate(WIRE_LOG_JS)
+    shared = seed(a, size, 19)
+    assert wait_done(b, start_fetch(b, shared["infoHash"]))["hash"] == shared["sha256"]
+    b.evaluate("() => { window.dropOffers = true; }")
+    assert stats(a, shared["infoHash"])["peers"] == 1  # A still sees B, with every piece
+
+    got = wait_done(c, start_fetch(c, shared["infoHash"]))
+    assert got["hash"] == shared["sha256"]
+    assert stats(c, shared["infoHash"])["peers"] == 1  # only ever A
+    log = c.evaluate("() => window.wireLog")
+    assert [bits for id_, bits in log if id_ == BITFIELD] == [0]
+    assert [id_ for id_, _ in log].count(HAVE) == size // (256 * KIB)
 
 
 def test_thousand_memos_reseed_fast_and_stay_reachable(launch, site):

@@ -12,6 +12,8 @@
 //   re-announce every few seconds while no piece data arrives.
 // - bittorrent-tracker reconnects a dropped tracker socket only after 10 s·2^n + up to 5 min;
 //   a watchdog reopens it within seconds instead.
+// - A sharer super-seeds (BEP 16's idea): each receiver is told of a few pieces nobody has yet,
+//   so the sharer sends each piece about once and receivers trade the rest (SuperSeed).
 // - WebTorrent makes each round of block requests in requestIdleCallback (timeout 250 ms). A
 //   page that is never idle (the app's, at times) then waits 250 ms per round: a fetch requests
 //   in the next task instead (promptRequests).
@@ -24,6 +26,10 @@ const KICK_MS = [1000, 2000, 4000, 8000, 15000, 30000]; // tracker reconnect bac
 const WATCH_MS = 1000;
 const CORRUPT_PIECES = 4; // failed piece hashes in a row before a fetch is given up as damaged
 const STORE_CACHE = 4; // pieces read from a Blob kept for the next block requests of the same piece
+// Super-seeding: pieces revealed ahead of each receiver (at least `minBytes`, or `aheadMs` at
+// the rate it downloads from us), and how long a receiver may go without completing a piece
+// before it is also shown pieces that other receivers already have.
+const SUPER_SEED = { minBytes: 1024 * 1024, aheadMs: 250, starveMs: 500 };
 
 let config = null;
 let trackerOptions = null; // shared with the client, so configure() reaches torrents added later
@@ -99,6 +105,7 @@ export async function seed(blob, { name, pieceLength = DEFAULT_PIECE_LENGTH } = 
       if (!entries.has(seeded.infoHash)) track({ torrent: seeded, blob, done: true });
       resolve({ ...describe(seeded), torrentFile: withoutTrackers(seeded.torrentFile) });
     });
+    superSeed(torrent);
     torrent.on("error", (error) => (entries.get(torrent.infoHash)?.torrent === torrent
       ? forget(entries.get(torrent.infoHash)) : reject(error)));
   });
@@ -124,6 +131,7 @@ export async function reseed(torrentFile, blob) {
       getAnnounceOpts: () => announceOptions(torrent),
     });
     entry.torrent = torrent;
+    superSeed(torrent);
     torrent.on("error", (error) => {
       if (entries.get(torrent.infoHash)?.torrent === torrent) return forget(entry);
       // A duplicate is already being shared: that is what the caller wants.
@@ -424,6 +432,136 @@ function watchTrackers() {
       tracker._openSocket();
     }
   }
+}
+
+// ---------------------------------------------------------------- super-seeding
+
+/**
+ * The sharer's side of a share: the idea of BEP 16 (super-seeding) over WebTorrent's wires.
+ * Without it the sharer answers each new receiver with "have all", and four receivers that
+ * start together fetch the same early pieces from it before they find each other (3.5× the
+ * memo's size uploaded; rarest-first alone, 2.3×). Instead it opens each wire with a bitfield
+ * of a few pieces nobody has yet and sends a `have` for a fresh one each time the receiver
+ * completes one; receivers get the rest from each other, as they announce every piece they
+ * complete. A receiver is never left waiting on pieces only the sharer has. It is shown more
+ * - while some piece has gone to nobody yet, to keep SUPER_SEED.minBytes (or aheadMs of its
+ *   rate) requested from us: a lone receiver is shown every piece in time, at full speed;
+ * - once it has nothing shown left to fetch from us, when every piece it lacks is one that
+ *   only we have (shown to others, not completed yet): those;
+ * - once it has been idle so for SUPER_SEED.starveMs with no piece completed (it may not
+ *   reach the peers that have them): pieces it lacks, those fewest peers have first, and from
+ *   then on like a lone receiver, until it completes a piece it got from someone else.
+ * Receivers need nothing special: to them the sharer is a peer that has some pieces, and more
+ * later. Uses only the wires' public messages (bitfield, have), but replaces the wire's
+ * haveAll/bitfield, which WebTorrent calls once on each new wire.
+ */
+function superSeed(torrent) {
+  const peers = new Map(); // wire -> {open, revealed: Set of piece indexes, lastPiece, fed, timer}
+  let queued = false;
+
+  const show = (wire, peer, index) => {
+    peer.revealed.add(index);
+    if (peer.open) wire.have(index);
+  };
+
+  /** Show each receiver what it should fetch from us now; changes are batched per microtask. */
+  const update = () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      if (torrent.destroyed || !torrent.ready) return;
+      const { holders, pending } = census();
+      const now = Date.now();
+      for (const [wire, peer] of peers) {
+        if (!peer.open || wire.destroyed) continue;
+        for (const index of choose(wire, peer, holders, pending, now)) {
+          show(wire, peer, index);
+          pending[index] = 1;
+        }
+      }
+    });
+  };
+
+  /** Per piece: how many peers have it, and whether it is shown to one that does not yet. */
+  const census = () => {
+    const count = torrent.pieces.length;
+    const holders = new Uint16Array(count);
+    const pending = new Uint8Array(count);
+    for (const [wire, peer] of peers) {
+      if (wire.destroyed) continue;
+      for (let index = 0; index < count; index++) if (wire.peerPieces.get(index)) holders[index] += 1;
+      for (const index of peer.revealed) if (!wire.peerPieces.get(index)) pending[index] = 1;
+    }
+    return { holders, pending };
+  };
+
+  /** Pieces to show `wire` now. Pieces it lacks: the counts are the other peers'. */
+  const choose = (wire, peer, holders, pending, now) => {
+    clearTimeout(peer.timer);
+    const hidden = []; // lacking and not shown
+    let outstanding = 0; // shown and not completed yet
+    for (let index = 0; index < holders.length; index++) {
+      if (wire.peerPieces.get(index)) continue;
+      if (peer.revealed.has(index)) outstanding += 1;
+      else hidden.push(index);
+    }
+    const rate = typeof wire.uploadSpeed === "function" ? wire.uploadSpeed() : 0;
+    const bytes = Math.max(SUPER_SEED.minBytes, (rate * SUPER_SEED.aheadMs) / 1000);
+    const room = Math.ceil(bytes / torrent.pieceLength) - outstanding;
+    if (room <= 0 || !hidden.length) return [];
+    const fresh = hidden.filter((index) => !holders[index] && !pending[index]);
+    if (fresh.length) return fresh.slice(0, room);
+    const rarest = () => hidden.sort((x, y) => holders[x] - holders[y] || x - y).slice(0, room);
+    if (peer.fed) return rarest();
+    if (outstanding > 0) return []; // busy with pieces from us
+    if (hidden.every((index) => !holders[index])) return rarest(); // nobody else can send them
+    const idle = now - peer.lastPiece;
+    if (idle >= SUPER_SEED.starveMs) {
+      peer.fed = true; // fed like a lone receiver until it completes a piece from someone else
+      return rarest();
+    }
+    peer.timer = setTimeout(update, SUPER_SEED.starveMs - idle);
+    return [];
+  };
+
+  torrent.on("wire", (wire) => {
+    const peer = { open: false, revealed: new Set(), lastPiece: Date.now(), fed: false, timer: null };
+    peers.set(wire, peer);
+    // WebTorrent opens every wire with have-all (fast extension) or its full bitfield once the
+    // torrent is ready: send a bitfield of the first pieces shown instead.
+    const sendBitfield = wire.bitfield.bind(wire);
+    const open = () => {
+      if (peer.open) return;
+      peer.lastPiece = Date.now();
+      const { holders, pending } = census();
+      const bits = new Uint8Array(Math.ceil(torrent.pieces.length / 8));
+      for (const index of choose(wire, peer, holders, pending, peer.lastPiece)) {
+        show(wire, peer, index);
+        bits[index >> 3] |= 0x80 >> (index & 7);
+      }
+      peer.open = true;
+      sendBitfield(bits);
+    };
+    wire.haveAll = open;
+    wire.bitfield = open;
+    wire.on("have", (index) => {
+      peer.lastPiece = Date.now();
+      if (!peer.revealed.has(index)) peer.fed = false; // it came from someone else
+      update();
+    });
+    wire.on("bitfield", update);
+    wire.on("have-all", update);
+    wire.once("close", () => {
+      clearTimeout(peer.timer);
+      peers.delete(wire);
+      update(); // what it was shown and did not complete can go to the others
+    });
+  });
+  torrent.once("close", () => {
+    for (const peer of peers.values()) clearTimeout(peer.timer);
+    peers.clear();
+  });
 }
 
 // ---------------------------------------------------------------- requesting
