@@ -46,6 +46,7 @@ class Sharing:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.seeding: set[str] = set()  # infohashes seeded in this session
+        self._decryptors: dict[str, Any] = {}  # infohash -> decryptor of a fetch under way
         self.apply(settings)
 
     def apply(self, settings: Settings) -> None:
@@ -144,14 +145,30 @@ class Sharing:
     ) -> Callable[[], None]:
         if not platform.is_secure_context():
             raise ShareError(t("fetch.insecure"))
+        decryptor = crypto.piece_decryptor(link.key, payload.PIECE_LENGTH)
+        self._decryptors[link.infohash] = decryptor  # before any piece or the end can come
         try:
-            return await torrents.fetch(
-                link.infohash, self.settings.max_bytes, on_metadata, on_progress, on_done, on_error
+            release = await torrents.fetch(
+                link.infohash,
+                self.settings.max_bytes,
+                on_metadata,
+                on_progress,
+                on_done,
+                on_error,
+                on_piece=decryptor.add,
             )
         except torrents.TorrentError as error:
+            self._decryptors.pop(link.infohash, None)
             raise ShareError(t("fetch.invalid", reason=str(error))) from error
 
+        def release_all() -> None:
+            self._decryptors.pop(link.infohash, None)  # a failed fetch's pieces are dropped too
+            release()
+
+        return release_all
+
     async def cancel_fetch(self, infohash: str) -> None:
+        self._decryptors.pop(infohash, None)
         await torrents.cancel(infohash)
 
     async def save_received(self, link: ShareLink, cipher: Any) -> Received:
@@ -159,8 +176,11 @@ class Sharing:
 
         Raises BadPayload for a wrong key, altered bytes, a bad header or non-audio content;
         nothing is saved then."""
+        decryptor = self._decryptors.pop(link.infohash, None) or crypto.piece_decryptor(
+            link.key, payload.PIECE_LENGTH
+        )
         try:
-            blob = await crypto.decrypt_blob(cipher, link.key, payload.PIECE_LENGTH)
+            blob = await crypto.decrypt(decryptor, cipher)
         except crypto.DecryptError:
             raise payload.BadPayload(t("fetch.decrypt_failed")) from None
         total = int(blob.size)

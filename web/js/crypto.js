@@ -93,21 +93,56 @@ export function encryptedSource(plain, rawKey, pieceLength) {
   };
 }
 
-/** The plaintext of a received payload; DecryptError for a wrong key or altered bytes. */
-export async function decryptBlob(cipher, rawKey, pieceLength) {
-  const key = cryptoKey(rawKey);
-  const count = Math.ceil(cipher.size / pieceLength);
-  if (count === 0 || cipher.size - (count - 1) * pieceLength <= TAG) {
+function recordCount(cipherSize, pieceLength) {
+  const count = Math.ceil(cipherSize / pieceLength);
+  if (count === 0 || cipherSize - (count - 1) * pieceLength <= TAG) {
     throw new DecryptError("The received data is truncated.");
   }
-  const parts = await eachRecord(count, async (i) => {
-    const data = await cipher.slice(i * pieceLength, (i + 1) * pieceLength).arrayBuffer();
-    const params = { name: "AES-GCM", iv: nonce(i), additionalData: aad(i === count - 1) };
-    try {
-      return new Uint8Array(await crypto.subtle.decrypt(params, await key, data));
-    } catch {
-      throw new DecryptError("The key does not fit, or the data was altered.");
-    }
-  });
-  return new Blob(parts);
+  return count;
+}
+
+async function decryptRecord(key, data, index, count) {
+  const params = { name: "AES-GCM", iv: nonce(index), additionalData: aad(index === count - 1) };
+  try {
+    return new Uint8Array(await crypto.subtle.decrypt(params, await key, data));
+  } catch {
+    throw new DecryptError("The key does not fit, or the data was altered.");
+  }
+}
+
+/** The plaintext of a received payload; DecryptError for a wrong key or altered bytes. */
+export async function decryptBlob(cipher, rawKey, pieceLength) {
+  return pieceDecryptor(rawKey, pieceLength).finish(cipher);
+}
+
+/**
+ * Decrypts a payload while it downloads, so that little is left to do once it is complete:
+ * `add(index, bytes, payloadSize)` as each verified piece arrives (torrent.js's onPiece), then
+ * `finish(cipher)` decrypts what never came through `add` and resolves with the plaintext Blob.
+ */
+export function pieceDecryptor(rawKey, pieceLength) {
+  const key = cryptoKey(rawKey);
+  key.catch(() => {}); // a bad key is reported by finish(), not as an unhandled rejection
+  const early = new Map(); // index -> Promise<Uint8Array | DecryptError>
+  return {
+    add(index, bytes, payloadSize) {
+      const count = Math.ceil(payloadSize / pieceLength);
+      early.set(index, decryptRecord(key, bytes, index, count).catch((error) => error));
+    },
+    async finish(cipher) {
+      const count = recordCount(cipher.size, pieceLength);
+      const parts = await eachRecord(count, async (i) => {
+        let plain = early.get(i);
+        if (plain === undefined) {
+          const data = await cipher.slice(i * pieceLength, (i + 1) * pieceLength).arrayBuffer();
+          plain = decryptRecord(key, data, i, count);
+        }
+        plain = await plain;
+        if (plain instanceof Error) throw plain;
+        return plain;
+      });
+      early.clear();
+      return new Blob(parts);
+    },
+  };
 }

@@ -21,8 +21,15 @@ def encrypted_source(plain: Any, key: bytes, piece_length: int) -> Any:
     return js_crypto.encryptedSource(plain, to_js(key), piece_length)
 
 
-async def decrypt_blob(cipher: Any, key: bytes, piece_length: int) -> Any:
+def piece_decryptor(key: bytes, piece_length: int) -> Any:
+    """A JS decryptor fed each verified piece while a payload downloads (its `add` is handed
+    to torrents.fetch as the piece callback, JS to JS); `decrypt` finishes it."""
+    return js_crypto.pieceDecryptor(to_js(key), piece_length)
+
+
+async def decrypt(decryptor: Any, cipher: Any) -> Any:
+    """The plaintext Blob of a complete payload: pieces not decrypted yet are done now."""
     try:
-        return await js_crypto.decryptBlob(cipher, to_js(key), piece_length)
+        return await decryptor.finish(cipher)
     except Exception as error:
         raise DecryptError(str(error)) from error

@@ -74,8 +74,10 @@ async def fetch(
     on_progress: Callable[[dict], None],
     on_done: Callable[[Any], None],
     on_error: Callable[[str, dict], None],
+    on_piece: Any = None,
 ) -> Callable[[], None]:
-    """Start fetching; returns a function that releases the callbacks."""
+    """Start fetching; returns a function that releases the callbacks. `on_piece(index, bytes,
+    payload_size)`, a JS function, gets each verified piece (never through Python)."""
     module = await _torrent()
     proxies = [
         callback(lambda info: on_metadata(to_python(info))),
@@ -85,6 +87,8 @@ async def fetch(
     ]
     handlers = to_object({"maxBytes": max_bytes})
     handlers.onMetadata, handlers.onProgress, handlers.onDone, handlers.onError = proxies
+    if on_piece is not None:
+        handlers.onPiece = on_piece
 
     def release() -> None:
         for proxy in proxies:
