@@ -364,7 +364,9 @@ def pyscript_modules(pyscript: Path) -> dict[str, bytes]:
 # `pyscript.display`; its entities table alone took ~20 ms to compile), secrets and hmac (ids).
 # python_stdlib.zip holds sources only, so compiled copies go to the zip's root, which is found
 # before the stdlib on sys.path ('' = the folder PyScript unpacks into). Same bytes, compiled.
-BOOT_STDLIB = ("html/__init__.py", "html/entities.py", "secrets.py", "hmac.py")
+# A package is copied whole ("html/"): a copy of part of it would hide the rest (micropip
+# imports html.parser).
+BOOT_STDLIB = ("html/", "secrets.py", "hmac.py")
 
 
 def package_files() -> dict[str, bytes]:
@@ -376,7 +378,11 @@ def package_files() -> dict[str, bytes]:
         for path in sorted((PY / "seedvox").rglob("*.py"))
     }
     with zipfile.ZipFile(fetch_npm(PYODIDE) / "python_stdlib.zip") as stdlib:
-        ours |= {name: stdlib.read(name) for name in BOOT_STDLIB}
+        ours |= {
+            name: stdlib.read(name)
+            for name in stdlib.namelist()
+            if name.startswith(BOOT_STDLIB) and name.endswith(".py")
+        }
     return {**ours, **compile_pycs({**ours, **pyscript_modules(fetch_npm(PYSCRIPT))})}
 
 
