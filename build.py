@@ -432,7 +432,9 @@ def write_boot_hints(out: Path) -> None:
 
 
 def site_config(trackers: list[str], ice: list[dict], version: str) -> dict:
-    return {"version": version, "trackers": trackers, "iceServers": ice}
+    # `wheels`: what seedvox.adapters.packages installs with micropip on first use.
+    wheels = {SEGNO.name: f"./wheels/{SEGNO.filename}"}
+    return {"version": version, "trackers": trackers, "iceServers": ice, "wheels": wheels}
 
 
 def content_hash(out: Path, skip: set[str]) -> str:
@@ -451,7 +453,7 @@ def content_hash(out: Path, skip: set[str]) -> str:
 NOT_PRECACHED = re.compile(
     r"^vendor/pyscript/(codemirror|xterm|py-editor|py-terminal|py-game|donkey|mpy-|"
     r"pyodide_graph|deprecations-manager|toml-|service-worker)"
-    r"|^wheels/|\.gz$"
+    r"|\.gz$"
 )
 # Worth compressing: text and wasm. python_stdlib.zip, wheels and PNGs are compressed already.
 GZIP_SUFFIXES = {".js", ".mjs", ".wasm", ".json", ".css", ".html", ".webmanifest", ".py"}

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from seedvox.core.qr import qr_data_uri
+
 from .conftest import (
     Site,
     button,
@@ -25,6 +27,7 @@ from .conftest import (
     open_memo,
     parse_iso_duration,
     record,
+    wait_for_sw_control,
     wait_ready,
 )
 
@@ -274,6 +277,28 @@ def test_a_pasted_link_opens_the_share(site: Site, launch, tmp_path: Path):
     field.press("Enter")
     expect(b.get_by_role("heading", level=1, name="Pasted")).to_be_visible(timeout=FETCH_TIMEOUT_MS)
     expect(b.get_by_role("status")).to_contain_text("Memo received.")
+
+
+def test_qr_code_of_the_link_works_offline(site: Site, launch, tmp_path: Path):
+    """The QR code is made in the browser by segno, installed with micropip from the site's own
+    wheels (precached: the network is off): the same image segno makes here for the link."""
+    device = launch("a")
+    a = open_app(device.page(), site.url)
+    import_file(a, tone_wav(tmp_path / "Scan me.wav", seconds=1))
+    open_memo(a, "Scan me")
+    link = share(a)
+    wait_for_sw_control(a)
+    device.context.set_offline(True)
+    show = a.get_by_role("button", name="Show QR code")
+    show.click()
+    image = a.get_by_role("img", name="QR code of the share link")
+    expect(image).to_be_visible(timeout=20_000)
+    assert image.get_attribute("src") == qr_data_uri(link)
+    expect(a.get_by_role("button", name="Hide QR code")).to_have_attribute("aria-expanded", "true")
+    a.get_by_role("button", name="Hide QR code").click()
+    expect(image).to_be_hidden()
+    assert not [r for r in device.requests if "pypi" in r or "jsdelivr" in r], device.requests
+    assert not device.errors, device.errors
 
 
 def test_nobody_seeds_waits_then_says_so(site: Site, launch):

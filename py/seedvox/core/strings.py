@@ -69,6 +69,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "share.copy_failed": "Could not copy; select the link and copy it yourself.",
         "share.system": "Share…",
         "share.stop": "Stop sharing",
+        "share.qr": "Show QR code",
+        "share.qr_hide": "Hide QR code",
+        "share.qr_alt": "QR code of the share link",
+        "share.qr_failed": "Could not make the QR code: {reason}",
         "share.stopped": "Sharing stopped. The link no longer works.",
         "share.preparing": "Preparing the link…",
         "share.availability": (

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..adapters import platform
+from ..adapters import packages, platform
 from ..core.links import ShareLink
 from ..core.memo import Memo
+from ..core.qr import qr_data_uri
 from ..core.strings import t
 from ..core.transfer import Stats, share_summary
 from ..sharing import ShareError, Sharing
@@ -62,11 +63,16 @@ class SharePanel:
             system = h("button", {"type": "button"}, t("share.system"))
             on(system, "click", lambda _e: platform.share_link(self.memo.title, url))
             actions.append(system)
+        qr = h("button", {"type": "button", "aria-expanded": "false"}, t("share.qr"))
+        self.qr_figure = h("figure", {"class": "qr", "hidden": True})
+        on(qr, "click", lambda _e: self._toggle_qr(qr, url))
+        actions.append(qr)
         actions.append(stop)
         self.element.append(
             h("label", {"for": "share-link"}, t("share.link")),
             field,
             actions,
+            self.qr_figure,
             h("p", {"class": "note"}, t("share.availability")),
             self.stats,
         )
@@ -94,6 +100,27 @@ class SharePanel:
         self.link = None
         self._render()
         self.shell.status.show(t("share.stopped"))
+
+    async def _toggle_qr(self, button: Any, url: str) -> None:
+        if not self.qr_figure.hidden:
+            self.qr_figure.hidden = True
+            button.setAttribute("aria-expanded", "false")
+            button.textContent = t("share.qr")
+            return
+        if not self.qr_figure.firstChild:
+            button.disabled = True
+            try:
+                await packages.require("segno", self.shell.config)
+            except packages.PackageError as error:
+                self.shell.status.show(t("share.qr_failed", reason=str(error)), error=True)
+                return
+            finally:
+                button.disabled = False
+            image = h("img", {"src": qr_data_uri(url), "alt": t("share.qr_alt")})
+            self.qr_figure.append(image)
+        self.qr_figure.hidden = False
+        button.setAttribute("aria-expanded", "true")
+        button.textContent = t("share.qr_hide")
 
     async def _copy(self, url: str) -> None:
         copied = await platform.copy_text(url)
