@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"Seedvox benchmark · {info['date']} · {info['chromium']} (headless) · "
         f"{info['nproc']} cores ({info['cpu']}) · {info['memory_gib']} GiB · "
-        f"median of {args.runs} runs · {elapsed:.0f} s"
+        f"median of {args.runs} runs ({max(args.runs, f.COLD_RUNS)} for cold and offline boot) · "
+        f"{elapsed:.0f} s"
     )
     aside = sum(sum(r.busy) for r in f.ALL_RUNS)
     loaded = [
