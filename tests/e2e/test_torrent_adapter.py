@@ -54,12 +54,15 @@ SETUP_JS = """async () => {
   };
   window.fetches = {};
   window.startFetch = async (id, maxBytes) => {
-    const rec = { info: null, metadataCalls: 0, progress: [], error: null, done: false };
+    const rec = {
+      info: null, metadataCalls: 0, progress: [], pieces: [], error: null, done: false,
+    };
     let handle = null;
     handle = await window.t.fetch(id, {
       maxBytes,
       onMetadata: (info) => { rec.metadataCalls += 1; rec.info = { ...info, torrentFile: null }; },
       onProgress: (stats) => rec.progress.push({ ...stats, at: performance.now() }),
+      onPiece: (index, bytes, length) => rec.pieces.push([index, bytes.length, length]),
       onDone: async (blob) => {
         rec.size = blob.size;
         rec.type = blob.type;
@@ -219,6 +222,8 @@ def test_fetch_between_two_processes(launch, site, tracker_url):
     assert got["size"] == MIB
     assert got["type"] == "audio/webm"  # from the .weba name, not video/webm
     assert got["metadataCalls"] == 1
+    # Each verified piece was handed over once, before onDone (crypto.js decrypts them early).
+    assert sorted(got["pieces"]) == [[i, 256 * KIB, MIB] for i in range(4)]
     assert got["info"] == {
         "name": "memo.weba", "length": MIB, "files": 1,
         "infoHash": shared["infoHash"], "torrentFile": None,

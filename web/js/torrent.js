@@ -156,10 +156,11 @@ export async function reseed(torrentFile, blob) {
  * Fetch a one-file torrent by infohash or magnet URI. Resolves to its infohash (the handle for
  * cancel/stats) once added; everything after that arrives through the callbacks:
  * onMetadata({name, length, files, infoHash, torrentFile}), onProgress(stats) at most 4/s,
- * onDone(blob), onError(message). Torrents over `maxBytes` or with more than one file are
+ * onPiece(index, bytes, length) for each piece once verified (a JS function: the bytes are the
+ * store's own, not to be changed), onDone(blob), onError(message). Torrents over `maxBytes` or with more than one file are
  * refused before any piece is requested. After onDone the torrent keeps seeding.
  */
-export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onDone, onError } = {}) {
+export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onPiece, onDone, onError } = {}) {
   const client = await getClient();
   const id = String(torrentId ?? "").trim();
   if (!/^([0-9a-f]{40}|[a-z2-7]{32})$/i.test(id) && !/^magnet:\?(.*&)?xt=urn:btih:/i.test(id)) {
@@ -168,7 +169,7 @@ export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onDon
   const entry = {
     done: false,
     maxBytes: maxBytes ?? Infinity,
-    callbacks: { onMetadata, onProgress, onDone, onError },
+    callbacks: { onMetadata, onProgress, onPiece, onDone, onError },
     lastProgress: -Infinity,
     downloaded: 0,
     lastData: Date.now(),
@@ -227,7 +228,11 @@ export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onDon
     // anyone. Pieces failing one after another with none verified in between mean the only
     // source sends damaged data: stop and say so rather than spin silently.
     let failedInARow = 0;
-    torrent.on("verified", () => { failedInARow = 0; });
+    torrent.on("verified", (index) => {
+      failedInARow = 0;
+      const bytes = entry.store?.pieces?.[index];
+      if (bytes) call(entry.callbacks.onPiece, index, bytes, torrent.length);
+    });
     torrent.on("warning", (warning) => {
       if (!/failed verification/.test(warning?.message ?? "")) return;
       failedInARow += 1;
