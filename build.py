@@ -504,9 +504,12 @@ def build(
 
 
 def precompress(out: Path) -> None:
-    """Write `name.gz` beside each compressible file, for hosts (and our server) to send."""
+    """Write `name.gz` beside each compressible file, for hosts (and our server) to send.
+
+    Not config.json: a deployment may edit it after the build, and hosts that serve `.gz`
+    siblings (ours, nginx's gzip_static) would keep sending the stale copy."""
     for path in out.rglob("*"):
-        if path.is_file() and path.suffix in GZIP_SUFFIXES:
+        if path.is_file() and path.suffix in GZIP_SUFFIXES and path.name != "config.json":
             data = path.read_bytes()
             packed = gzip.compress(data, compresslevel=6, mtime=0)
             if len(packed) < len(data) * 0.9:

@@ -102,3 +102,13 @@ def test_boot_hints_preload_pyscript_chunks(tmp_path: Path):
     (tmp_path / "index.html").write_text(html)
     with pytest.raises(SystemExit, match="marker"):
         build.write_boot_hints(tmp_path)
+
+
+def test_config_json_is_never_precompressed(tmp_path: Path):
+    # A host serving a stale config.json.gz would ignore an edited config.json.
+    text = json.dumps({"trackers": ["wss://tracker.example"] * 200})
+    (tmp_path / "config.json").write_text(text)
+    (tmp_path / "app.js").write_text(text)
+    build.precompress(tmp_path)
+    assert (tmp_path / "app.js.gz").exists()
+    assert not (tmp_path / "config.json.gz").exists()
