@@ -110,15 +110,11 @@ async function decryptRecord(key, data, index, count) {
   }
 }
 
-/** The plaintext of a received payload; DecryptError for a wrong key or altered bytes. */
-export async function decryptBlob(cipher, rawKey, pieceLength) {
-  return pieceDecryptor(rawKey, pieceLength).finish(cipher);
-}
-
 /**
  * Decrypts a payload while it downloads, so that little is left to do once it is complete:
  * `add(index, bytes, payloadSize)` as each verified piece arrives (torrent.js's onPiece), then
- * `finish(cipher)` decrypts what never came through `add` and resolves with the plaintext Blob.
+ * `finish(cipher)` decrypts what never came through `add` and resolves with the plaintext Blob
+ * (DecryptError for a wrong key or altered bytes).
  */
 export function pieceDecryptor(rawKey, pieceLength) {
   const key = cryptoKey(rawKey);
