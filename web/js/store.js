@@ -105,13 +105,16 @@ async function transaction(names, mode, body) {
 
 const req = (request, then) => { request.onsuccess = () => then(request.result); };
 
+/** A memo record that is in the library: it exists and is not in the undo bin. */
+const inLibrary = (memo) => Boolean(memo) && !memo.deleted;
+
 // ---------------------------------------------------------------- memos
 
 /** All memos not marked deleted, newest first (metadata only, no audio). */
 export function listMemos() {
   return transaction(["memos"], "readonly", ({ memos }, result) => {
     req(memos.index("created").getAll(), (rows) => {
-      result.value = rows.filter((m) => !m.deleted).reverse();
+      result.value = rows.filter(inLibrary).reverse();
     });
   });
 }
@@ -127,7 +130,7 @@ export function openMemo(id) {
   return transaction(["memos", "audio"], "readonly", ({ memos, audio }, result) => {
     result.value = null;
     req(memos.get(id), (memo) => {
-      if (!memo || memo.deleted) return;
+      if (!inLibrary(memo)) return;
       req(audio.get(id), (row) => { if (row) result.value = { memo, blob: row.blob }; });
     });
   });
@@ -240,7 +243,7 @@ export function memoOfShare(infoHash) {
     result.value = null;
     req(shares.get(infoHash), (share) => {
       if (!share) return;
-      req(memos.get(share.memoId), (memo) => { if (memo && !memo.deleted) result.value = memo; });
+      req(memos.get(share.memoId), (memo) => { if (inLibrary(memo)) result.value = memo; });
     });
   });
 }
@@ -259,7 +262,7 @@ export function saveReceived(memo, blob, share) {
     req(shares.get(share.infoHash), (existing) => {
       if (!existing) return save();
       req(memos.get(existing.memoId), (earlier) => {
-        if (earlier && !earlier.deleted) result.value = { memo: earlier, duplicate: true };
+        if (inLibrary(earlier)) result.value = { memo: earlier, duplicate: true };
         else save();
       });
     });
@@ -279,7 +282,7 @@ export function sharesToSeed(role = "sharer") {
         if (share.role !== role) continue;
         memos.get(share.memoId).onsuccess = (event) => {
           const memo = event.target.result;
-          if (!memo || memo.deleted) return;
+          if (!inLibrary(memo)) return;
           audio.get(share.memoId).onsuccess = (e) => {
             if (e.target.result) result.value.push({ ...share, blob: e.target.result.blob });
           };
