@@ -38,6 +38,8 @@ class NoRoom(Exception):
 
 @dataclass(frozen=True)
 class Received:
+    """A memo saved from a fetch; `duplicate` when this browser had it already."""
+
     memo: Memo
     duplicate: bool = False
 

@@ -27,6 +27,8 @@ class BadLink(ValueError):
 
 @dataclass(frozen=True)
 class ShareLink:
+    """What a share link carries: the torrent's infohash and the payload's key."""
+
     infohash: str
     key: bytes
 

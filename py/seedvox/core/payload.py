@@ -33,6 +33,8 @@ class BadPayload(ValueError):
 
 @dataclass(frozen=True)
 class Header:
+    """The payload header that travels before the audio (see PROTOCOL.md)."""
+
     title: str
     description: str
     created: float

@@ -16,6 +16,8 @@ _MEMO_ID = re.compile(r"^[0-9a-f]{1,64}$")
 
 @dataclass(frozen=True)
 class Route:
+    """One screen of the app and its parameters, as parsed from location.hash."""
+
     name: str  # "library" | "memo" | "settings" | "fetch" | "not_found"
     params: dict[str, str] = field(default_factory=dict)
 

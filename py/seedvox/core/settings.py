@@ -18,6 +18,8 @@ class BadSetting(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """The network settings: trackers, STUN/TURN servers and the receive size limit."""
+
     trackers: list[str] = field(default_factory=list)
     ice_servers: list[dict] = field(default_factory=list)
     max_bytes: int = DEFAULT_MAX_BYTES

@@ -35,6 +35,8 @@ FINAL = {Phase.DONE, Phase.FAILED, Phase.CANCELLED}
 
 @dataclass(frozen=True)
 class Stats:
+    """A transfer's figures at one moment, as the torrent adapter reports them."""
+
     progress: float = 0.0  # 0..1
     downloaded: int = 0
     uploaded: int = 0
@@ -56,6 +58,8 @@ class Stats:
 
 @dataclass
 class Fetch:
+    """One fetch's state machine: its phase, size and latest figures."""
+
     infohash: str
     started: float  # seconds, any monotonic clock
     give_up_s: float = GIVE_UP_S
