@@ -28,8 +28,19 @@ class MemoView:
         self._listeners = Listeners(shell.report)
         self._url: str | None = None
         self.memo: Memo | None = None
-        self.audio: Any = None
         self._saving = asyncio.Lock()
+        self._drop_elements()
+
+    def _drop_elements(self) -> None:
+        """Forget the rendered elements: a Python reference to a node keeps its whole detached
+        subtree alive in Pyodide's table of JS objects after the view is left."""
+        self.heading: Any = None
+        self.audio: Any = None
+        self.play: Any = None
+        self.seek: Any = None
+        self.position: Any = None
+        self.title_field: Any = None
+        self.description_field: Any = None
 
     async def enter(self, route: routes.Route) -> None:
         found = await store.open_memo(route.params["id"])
@@ -40,29 +51,34 @@ class MemoView:
         self.memo = memo
         self._url = platform.object_url(blob)
         self._render(memo)
-        self.section.append(await self.share_panel.show(memo))
+        panel = await self.share_panel.show(memo)
+        if self.memo is memo:  # not left meanwhile
+            self.section.append(panel)
 
     def leave(self) -> None:
         self.share_panel.close()
         if self.audio is not None:
             self.audio.pause()
-            self.audio = None
         self._listeners.clear()
         if self._url:
             platform.revoke_url(self._url)
             self._url = None
         clear(self.section)
+        self._drop_elements()
         self.memo = None
 
     async def external_change(self) -> None:
         """Another tab changed the library: follow its edits, leave if the memo went away."""
-        if self.memo is None:
+        current = self.memo
+        if current is None:
             return
-        memo = await store.get_memo(self.memo.id)
+        memo = await store.get_memo(current.id)
+        if self.memo is not current:
+            return  # left (its elements are gone) or saved meanwhile
         if memo is None or memo.deleted is not None:
             self.shell.navigate(routes.LIBRARY)
             return
-        if memo == self.memo:
+        if memo == current:
             return
         self.memo = self.share_panel.memo = memo
         self.heading.textContent = memo.title
@@ -194,18 +210,20 @@ class MemoView:
         Saves run one at a time and read both fields when they run, so a rename still in
         flight is never overwritten by a description saved right after it."""
         async with self._saving:
-            memo = self.memo
-            if memo is None:
+            current = self.memo
+            if current is None:
                 return
-            memo = memo.renamed(self.title_field.value).described(self.description_field.value)
-            if memo == self.memo:
+            memo = current.renamed(self.title_field.value).described(self.description_field.value)
+            if memo == current:
                 return
             await store.put_memo(memo)
+            self.shell.status.show(t("memo.saved"))
+            if self.memo is not current:
+                return  # the view was left meanwhile (a change fires on blur): nothing to update
             self.memo = memo
             self.share_panel.memo = memo  # a share made from now on carries the new title
             self.heading.textContent = memo.title
             self.section.querySelector("a[download]").setAttribute("download", memo.download_name)
-            self.shell.status.show(t("memo.saved"))
 
     async def delete(self) -> None:
         memo = self.memo

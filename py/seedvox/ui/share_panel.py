@@ -22,28 +22,41 @@ class SharePanel:
     def __init__(self, shell: Shell, sharing: Sharing) -> None:
         self.shell = shell
         self.sharing = sharing
-        self.element = h("section", {"class": "share", "aria-label": t("share.button")})
         self._listeners = Listeners(shell.report)
         self._ticker: asyncio.Task | None = None
         self.memo: Memo | None = None
         self.link: ShareLink | None = None
+        # Made by show() and forgotten by close(): a reference kept here would hold the panel
+        # (and the last stats line) alive, detached, for as long as the app runs.
+        self.element: Any = None
+        self.stats: Any = None
+        self.qr_figure: Any = None
 
     async def show(self, memo: Memo) -> Any:
+        self.close()
+        element = self.element = h("section", {"class": "share", "aria-label": t("share.button")})
         self.memo = memo
-        self.link = await self.sharing.link_for(memo)
+        link = await self.sharing.link_for(memo)
+        if self.element is not element:
+            return element  # closed meanwhile: left empty
+        self.link = link
         self._render()
-        return self.element
+        return element
 
     def close(self) -> None:
         if self._ticker:
             self._ticker.cancel()
             self._ticker = None
         self._listeners.clear()
-        clear(self.element)
+        if self.element is not None:
+            clear(self.element)
+        self.element = self.stats = self.qr_figure = None
+        self.memo = self.link = None
 
     def _render(self) -> None:
         self._listeners.clear()
         clear(self.element)
+        self.stats = self.qr_figure = None
         if self._ticker:
             self._ticker.cancel()
             self._ticker = None
@@ -90,24 +103,30 @@ class SharePanel:
 
     async def start(self) -> None:
         self.shell.status.show(t("share.preparing"))
-        self.link = await self._share()
-        if self.link:
+        element = self.element
+        link = await self._share()
+        if link:
             self.shell.status.hide()
-        self._render()
+        if self.element is element:  # still showing this memo: a left view is not drawn again
+            self.link = link
+            self._render()
 
     async def stop(self) -> None:
+        element = self.element
         await self.sharing.stop(self.memo)
-        self.link = None
-        self._render()
+        if self.element is element:
+            self.link = None
+            self._render()
         self.shell.status.show(t("share.stopped"))
 
     async def _toggle_qr(self, button: Any, url: str) -> None:
-        if not self.qr_figure.hidden:
-            self.qr_figure.hidden = True
+        figure = self.qr_figure
+        if not figure.hidden:
+            figure.hidden = True
             button.setAttribute("aria-expanded", "false")
             button.textContent = t("share.qr")
             return
-        if not self.qr_figure.firstChild:
+        if not figure.firstChild:
             button.disabled = True
             try:
                 await packages.require("segno", self.shell.config)
@@ -116,9 +135,11 @@ class SharePanel:
                 return
             finally:
                 button.disabled = False
+            if self.qr_figure is not figure:
+                return  # the panel was closed or drawn again meanwhile
             image = h("img", {"src": qr_data_uri(url), "alt": t("share.qr_alt")})
-            self.qr_figure.append(image)
-        self.qr_figure.hidden = False
+            figure.append(image)
+        figure.hidden = False
         button.setAttribute("aria-expanded", "true")
         button.textContent = t("share.qr_hide")
 
