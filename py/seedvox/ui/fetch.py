@@ -29,6 +29,16 @@ class FetchView:
         self._ticker: asyncio.Task | None = None
         self.fetch: Fetch | None = None
         self.link: ShareLink | None = None
+        self._drop_elements()
+
+    def _drop_elements(self) -> None:
+        """Forget the rendered elements: a Python reference to a node keeps its whole detached
+        subtree alive in Pyodide's table of JS objects after the view is left."""
+        self.what: Any = None
+        self.bar: Any = None
+        self.line: Any = None
+        self.cancel_button: Any = None
+        self.after: Any = None
 
     async def enter(self, route: routes.Route) -> None:
         self._render_frame()
@@ -38,11 +48,14 @@ class FetchView:
             self._finish_with(str(error))
             return
         self.link = link
+        line = self.line
         known = await self.sharing.known(link.infohash)
+        if self.line is not line:
+            return  # left meanwhile
         if known:
             self._already(known.id)
             return
-        self.fetch = Fetch(
+        fetch = self.fetch = Fetch(
             link.infohash,
             started=time.monotonic(),
             give_up_s=float(self.shell.config.get("fetchGiveUpSeconds") or GIVE_UP_S),
@@ -50,13 +63,19 @@ class FetchView:
         )
         self._update()
         try:
-            self._release = await self.sharing.start_fetch(
+            release = await self.sharing.start_fetch(
                 link, self._metadata, self._progress, self._done, self._error
             )
         except ShareError as error:
-            self.fetch.fail(str(error))
+            fetch.fail(str(error))
             self._update()
             return
+        if self.fetch is not fetch:
+            # Left while the torrent was being added: leave() could not cancel it yet.
+            release()
+            await self.sharing.cancel_fetch(link.infohash)
+            return
+        self._release = release
         self._ticker = spawn(self._tick(), self.shell.report)
 
     def leave(self) -> None:
@@ -70,6 +89,7 @@ class FetchView:
             self._release()
             self._release = None
         clear(self.section)
+        self._drop_elements()
         self.fetch = None
 
     async def external_change(self) -> None:
