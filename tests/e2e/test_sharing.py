@@ -114,6 +114,33 @@ def uploaded_bytes(page: Page) -> float:
     return float(match.group(1)) * factor
 
 
+def detached_nodes(page: Page) -> list[str]:
+    """Names of the DOM nodes kept alive while detached from the document, from a heap snapshot
+    taken after a full garbage collection."""
+    # Playwright's role queries read `ariaLabelledByElements`, and Blink keeps the array it
+    # returned (holding the heading of that moment) until the property is read again: read it
+    # now, so that only what the page's own scripts hold is left.
+    page.evaluate(
+        """() => document.querySelectorAll("[aria-labelledby]")
+                    .forEach((element) => element.ariaLabelledByElements)"""
+    )
+    cdp = page.context.new_cdp_session(page)
+    chunks: list[str] = []
+    cdp.on("HeapProfiler.addHeapSnapshotChunk", lambda event: chunks.append(event["chunk"]))
+    cdp.send("HeapProfiler.collectGarbage")
+    cdp.send("HeapProfiler.takeHeapSnapshot", {"reportProgress": False})
+    cdp.detach()
+    snapshot = json.loads("".join(chunks))
+    fields = snapshot["snapshot"]["meta"]["node_fields"]
+    width, name, detached = len(fields), fields.index("name"), fields.index("detachedness")
+    nodes = snapshot["nodes"]
+    return [
+        snapshot["strings"][nodes[i + name]]
+        for i in range(0, len(nodes), width)
+        if nodes[i + detached] == 2
+    ]
+
+
 def test_a_recorded_memo_travels_to_another_browser(site: Site, launch):
     a = open_app(launch("a").page(), site.url)
     record(a, 3)
@@ -368,3 +395,19 @@ def test_plain_http_says_https_is_required(site: Site, playwright, tmp_path: Pat
         expect(page.get_by_role("alert")).to_contain_text("HTTPS", timeout=10_000)
     finally:
         browser.close()
+
+
+def test_views_left_hold_none_of_their_elements(site: Site, launch, tmp_path: Path):
+    """Leaving the memo view (with its share panel) and the fetch view leaves no detached DOM
+    node alive: each used to keep its last elements through Pyodide's references to them for
+    as long as the app ran (issue #5)."""
+    a = open_app(launch("a").page(), site.url)
+    import_file(a, tone_wav(tmp_path / "Passing.wav", seconds=1))
+    open_memo(a, "Passing")
+    link = share(a)
+    b = launch("b").page()
+    receive(b, link, "Passing")  # through the fetch view to the memo view
+    for page in (a, b):
+        page.get_by_role("link", name="Back to library").click()
+        expect(page.get_by_role("heading", level=1, name="Voice memos")).to_be_visible()
+        assert detached_nodes(page) == []
