@@ -58,12 +58,14 @@ def test_boots_under_subpath_same_origin_only(launch, site, tracker_url):
     origin = site.origin
     assert device.requests, "no request was recorded"
     foreign = [
-        url for url in device.requests
+        url
+        for url in device.requests
         if not url.startswith(("blob:", "data:")) and not url.startswith(origin + "/")
     ]
     assert not foreign, f"requests left the site's origin: {foreign}"
     outside = [
-        url for url in device.requests
+        url
+        for url in device.requests
         if url.startswith(origin + "/") and not urlsplit(url).path.startswith(PREFIX)
     ]
     assert not outside, f"requests outside the {PREFIX} sub-path: {outside}"
@@ -89,7 +91,6 @@ def test_misconfigured_wasm_type_shows_an_alert(launch, dist: Path, tmp_path: Pa
         assert page.evaluate("document.documentElement.dataset.state") != "ready"
     finally:
         bad.stop()
-
 
 
 # The app has no hook into its interpreter; the test takes one from PyScript's public hooks.
@@ -136,3 +137,46 @@ def test_boot_imports_the_shipped_bytecode(launch, site):
         path = PurePosixPath(source)
         pyc = str(path.parent / "__pycache__" / f"{path.stem}.cpython-314.pyc")
         assert shipped.get(pyc) == source_hash, f"{source} has no matching pyc: compiled at boot"
+
+
+def test_runtime_and_database_start_before_pyscript(launch, site):
+    """js/runtime.js starts Pyodide and opens the app's database while PyScript is still
+    loading: with PyScript's code held back, Python already runs and the database is open.
+    Once PyScript is let through, the app runs in that very runtime."""
+    device = launch()
+    page = device.page()
+    held: list[Route] = []
+    released = False
+
+    def hold(route: Route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/vendor/pyscript/core*.js", hold)
+    # Not "domcontentloaded": that waits for PyScript's module, held back here.
+    page.goto(site.url, wait_until="commit")
+    expect(button(page, "Record")).to_be_disabled()
+    # The page itself asks for the runtime (below, the test only looks at it).
+    page.wait_for_function(
+        "performance.getEntriesByType('resource').some((e) => e.name.endsWith('/js/runtime.js'))"
+    )
+    runtime = """async (python) => {
+      const runtime = await import(new URL("js/runtime.js", document.baseURI).href);
+      const store = await import(new URL("js/store.js", document.baseURI).href);
+      const db = await store.open();
+      return [(await runtime.loadPyodide()).runPython(python), db.name, db.objectStoreNames.length];
+    }"""
+    booted = "'seedvox.main' in __import__('sys').modules"
+    assert page.evaluate(runtime, "6 * 7") == [42, "seedvox", 5]
+    assert page.evaluate(runtime, booted) == [False, "seedvox", 5]
+    assert held, "PyScript was not held back"
+    assert page.evaluate("document.documentElement.dataset.state") != "ready"
+
+    released = True
+    for route in held:
+        route.continue_()
+    expect(button(page, "Record")).to_be_enabled(timeout=30_000)
+    assert page.evaluate(runtime, booted) == [True, "seedvox", 5]
+    assert not device.errors, device.errors
