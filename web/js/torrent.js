@@ -106,6 +106,7 @@ export async function seed(blob, { name, pieceLength = DEFAULT_PIECE_LENGTH } = 
       resolve({ ...describe(seeded), torrentFile: withoutTrackers(seeded.torrentFile) });
     });
     superSeed(torrent);
+    releaseClosedPeers(torrent);
     torrent.on("error", (error) => (entries.get(torrent.infoHash)?.torrent === torrent
       ? forget(entries.get(torrent.infoHash)) : reject(error)));
   });
@@ -132,6 +133,7 @@ export async function reseed(torrentFile, blob) {
     });
     entry.torrent = torrent;
     superSeed(torrent);
+    releaseClosedPeers(torrent);
     torrent.on("error", (error) => {
       if (entries.get(torrent.infoHash)?.torrent === torrent) return forget(entry);
       // A duplicate is already being shared: that is what the caller wants.
@@ -185,6 +187,7 @@ export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onPie
     });
     entry.torrent = torrent;
     promptRequests(torrent);
+    releaseClosedPeers(torrent);
     torrent.on("error", (error) => {
       if (entries.get(torrent.infoHash) === entry) return fail(entry, error.message);
       const existing = entries.get(torrent.infoHash);
@@ -592,6 +595,40 @@ function promptRequests(torrent) {
       if (!torrent.destroyed) torrent._updateWireWrapper();
     }, 0);
   };
+}
+
+// ---------------------------------------------------------------- closed connections
+
+let iceTimerReleased = false;
+
+/**
+ * simple-peer, WebTorrent's WebRTC connection, restarts a timer (iceCompleteTimeout, 5 s) at
+ * each ICE candidate, and when destroyed clears its intervals but not that timer: until it
+ * fires, the closed connection and the wire piped through it (~10-20 KB a peer, measured in
+ * heap snapshots: the retainer path runs DOMTimer -> closure -> connection) stay in memory.
+ * Its _destroy, on the class's prototype, is wrapped once, at the first connection seen, to
+ * clear the timer too. Memory only: when simple-peer changes, nothing is wrapped.
+ */
+function releaseClosedPeers(torrent) {
+  if (iceTimerReleased) return;
+  const onPeer = (conn) => {
+    const proto = conn && typeof conn === "object" ? Object.getPrototypeOf(conn) : null;
+    if (iceTimerReleased || typeof proto?._destroy !== "function") return;
+    if (!("_iceCompleteTimer" in conn)) return;
+    iceTimerReleased = true;
+    const destroy = proto._destroy;
+    // _destroy(done, error) tears down in a later task; a candidate may come before that.
+    proto._destroy = function (done, ...rest) {
+      const release = () => {
+        clearTimeout(this._iceCompleteTimer);
+        this._iceCompleteTimer = null;
+      };
+      release();
+      const finish = typeof done === "function" ? (...a) => (release(), done(...a)) : done;
+      return destroy.call(this, finish, ...rest);
+    };
+  };
+  torrent.on("peer", onPeer);
 }
 
 // ---------------------------------------------------------------- storage
