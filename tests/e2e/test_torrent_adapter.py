@@ -534,3 +534,46 @@ def test_insecure_context_is_refused(launch, site):
     assert outcome["secure"] is False
     assert "HTTPS is required" in outcome["seed"]
     assert "HTTPS is required" in outcome["fetch"]
+
+
+# Counts the page's pending timers by delay: simple-peer's ICE-complete timer is 5 s.
+TIMERS_JS = """() => {
+  window.pendingTimers = new Map();  // id -> delay, until it fires or is cleared
+  window.timersMade = {};
+  const set = window.setTimeout, clear = window.clearTimeout;
+  window.setTimeout = function (callback, delay, ...args) {
+    const id = set.call(this, function (...a) {
+      window.pendingTimers.delete(id);
+      return typeof callback === "function" ? callback.apply(this, a) : undefined;
+    }, delay, ...args);
+    window.pendingTimers.set(id, delay);
+    window.timersMade[delay] = (window.timersMade[delay] || 0) + 1;
+    return id;
+  };
+  window.clearTimeout = function (id) {
+    window.pendingTimers.delete(id);
+    return clear.call(this, id);
+  };
+}"""
+
+
+def test_closed_connections_leave_no_ice_timer(launch, site):
+    """simple-peer restarts a 5 s ICE timer at each candidate and forgets it when a connection
+    is destroyed, which kept closed connections (and their wires) in memory; torrent.js clears
+    it. Once both sides stop, no such timer is pending. If a WebTorrent update stops making
+    the timer, the first assertion says the workaround can go."""
+    a = open_device(launch, "a", site)
+    b = open_device(launch, "b", site)
+    for page in (a, b):
+        page.evaluate(TIMERS_JS)
+    shared = seed(a, 256 * KIB, 7)
+    handle = start_fetch(b, shared["infoHash"])
+    wait_done(b, handle)
+    made = [page.evaluate("() => window.timersMade[5000] || 0") for page in (a, b)]
+    assert min(made) >= 1, f"simple-peer made no 5 s ICE timer any more: {made}"
+    b.evaluate("h => window.t.cancel(h)", handle)
+    a.evaluate("h => window.t.stop(h)", handle)
+    for page in (a, b):
+        page.wait_for_timeout(300)  # connections tear down in a later task
+        pending = page.evaluate("() => [...window.pendingTimers.values()]")
+        assert 5000 not in pending, "a closed connection still waits on its ICE timer"
