@@ -24,6 +24,8 @@ EXTENSIONS = {
 
 # How long a deleted memo can be brought back with Undo before it is purged.
 UNDO_WINDOW_MS = 10_000
+MAX_TITLE = 200  # characters kept of a title, here and from a received payload
+MAX_DESCRIPTION = 5000
 
 
 def base_mime(mime: str) -> str:

@@ -13,7 +13,7 @@ import math
 import struct
 from dataclasses import dataclass
 
-from .memo import base_mime
+from .memo import MAX_DESCRIPTION, MAX_TITLE, base_mime
 
 MAGIC = b"SVX1"
 PREFIX = struct.Struct(">4sI")
@@ -23,8 +23,6 @@ NAME = "memo.svx"  # neutral and constant: renaming a memo must not change what 
 # Torrent piece length; each piece is one AES-GCM record (web/js/crypto.js): 256 KiB pieces
 # were twice as fast as 16 KiB ones between two browsers here.
 PIECE_LENGTH = 256 * 1024
-MAX_TITLE = 200
-MAX_DESCRIPTION = 5000
 
 
 class BadPayload(ValueError):

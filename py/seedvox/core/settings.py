@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .transfer import DEFAULT_MAX_BYTES
-
 _TRACKER = re.compile(r"^wss?://[^\s/?#]+(:\d{1,5})?(/[^\s]*)?$", re.IGNORECASE)
 _ICE = re.compile(r"^(stun|turns?):[^\s]+$", re.IGNORECASE)
 MAX_ENTRIES = 20
+
+DEFAULT_MAX_BYTES = 200_000_000  # what a receiver accepts unless its settings say otherwise
 
 
 class BadSetting(ValueError):

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from .format import size_label
+from .settings import DEFAULT_MAX_BYTES
 from .strings import t
 
 NO_PEER_HINT_S = 10.0
 GIVE_UP_S = 120.0
-DEFAULT_MAX_BYTES = 200_000_000
 
 
 class Phase(Enum):
