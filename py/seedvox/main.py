@@ -5,13 +5,13 @@ Data flow: DOM event -> ui handler -> core decides -> adapters await one JS prom
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 from collections.abc import Callable
 
 from .adapters import interop, platform, recorder, store
 from .core.recording import plan_recovery
 from .core.strings import t
-from .sharing import Sharing
 from .ui import settings
 from .ui.app import App
 from .ui.dom import spawn
@@ -42,26 +42,28 @@ async def start() -> None:
 
 
 async def _start() -> None:
-    config = await platform.load_config()
+    booted = interop.now_ms()
+    config, recovered = await asyncio.gather(platform.load_config(), recover_recordings())
     shell = Shell(config)
-    sharing = Sharing(await settings.load(config))
-    app = App(shell, sharing)
-    recovered = await recover_recordings()
-    # Memos deleted in an earlier visit are past their undo window.
-    await store.purge(deleted_before=interop.now_ms())
+    app = App(shell, await settings.load(config))
     app.start()
     await app.route()
     secure = platform.is_secure_context()
     app.library.enable(secure and recorder.supported())
     platform.mark_ready()
+    # Off the path to interactive from here on: the browser shows the first screen before the
+    # rest (building sharing imports WebTorrent's adapter and the other views' code) runs.
+    await asyncio.sleep(0)
+    # Memos deleted in an earlier visit are past their undo window.
+    spawn(store.purge(deleted_before=booted), shell.report)
     if recovered:
         shell.status.show(t("record.recovered", count=recovered), seconds=None)
     if not secure:
         shell.status.show(t("boot.insecure"), error=True, seconds=None)
         return
-    # Shared memos are announced again soon after boot, off the path to interactive.
-    spawn(sharing.reseed_all(), shell.report)
-    app.settings.persisted = await platform.persist_storage()
+    # Shared memos are announced again soon after boot.
+    spawn(app.sharing.reseed_all(), shell.report)
+    shell.storage_persisted = await platform.persist_storage()
     updates = UpdateOffer(shell)
     updates.apply = await platform.register_service_worker(updates.offer)
 

@@ -1,22 +1,27 @@
-"""The router: location.hash -> one view entered, the previous one left."""
+"""The router: location.hash -> one view entered, the previous one left.
+
+Only the library is built at boot. The other views, and sharing with WebTorrent's adapter
+behind them, are built (their modules imported) when first needed: the first screen does not
+wait for the code of the others.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pyscript import window
 
 from ..adapters import store
 from ..adapters.interop import callback
 from ..core import routes
+from ..core.settings import Settings
 from ..core.strings import t
-from ..sharing import Sharing
 from .dom import Listeners, by_id, show, spawn
-from .fetch import FetchView
 from .library import LibraryView
-from .memo import MemoView
-from .settings import SettingsView
 from .shell import Shell
+
+if TYPE_CHECKING:
+    from ..sharing import Sharing
 
 
 class View(Protocol):
@@ -30,20 +35,42 @@ class View(Protocol):
 
 
 class App:
-    def __init__(self, shell: Shell, sharing: Sharing) -> None:
+    def __init__(self, shell: Shell, settings: Settings) -> None:
         self.shell = shell
-        self.library = LibraryView(shell, lambda: sharing.settings.max_bytes)
-        self.memo = MemoView(shell, sharing, on_change=self.library.refresh)
-        self.settings = SettingsView(shell, sharing)
-        self.fetch = FetchView(shell, sharing)  # the library reads the store when entered
-        self.views: dict[str, View] = {
-            "library": self.library,
-            "memo": self.memo,
-            "settings": self.settings,
-            "fetch": self.fetch,
-        }
+        self._settings = settings  # until sharing is built; then sharing.settings
+        self._sharing: Sharing | None = None
+        self.library = LibraryView(shell, lambda: self.sharing.settings.max_bytes)
+        self.views: dict[str, View] = {"library": self.library}
         self.current: View | None = None
         self._listeners = Listeners(shell.report)
+
+    @property
+    def sharing(self) -> Sharing:
+        """Sharing and receiving, built on first use."""
+        if self._sharing is None:
+            from ..sharing import Sharing
+
+            self._sharing = Sharing(self._settings)
+        return self._sharing
+
+    def view(self, name: str) -> View:
+        """The view of a route name (the library for any other), built when first entered."""
+        if name not in self.views:
+            if name == "memo":
+                from .memo import MemoView
+
+                self.views[name] = MemoView(self.shell, self.sharing, self.library.refresh)
+            elif name == "settings":
+                from .settings import SettingsView
+
+                self.views[name] = SettingsView(self.shell, self.sharing)
+            elif name == "fetch":
+                from .fetch import FetchView
+
+                self.views[name] = FetchView(self.shell, self.sharing)
+            else:
+                return self.library
+        return self.views[name]
 
     def start(self) -> None:
         self._listeners.on(window, "hashchange", lambda _e: self.route())
@@ -60,13 +87,12 @@ class App:
 
     async def route(self) -> None:
         route = routes.parse(str(window.location.hash))
-        view = self.views.get(route.name, self.library)
+        view = self.view(route.name)
         if self.current is not None:
             self.current.leave()
             show(self.current.section, False)
-        else:  # first route: the shell shows the library until Python decides
-            for other in self.views.values():
-                show(other.section, other is view)
+        else:  # first route: the shell shows the library (the rest hidden) until Python decides
+            show(self.library.section, view is self.library)
         self.current = view
         await view.enter(route)
         show(view.section, True)

@@ -12,10 +12,8 @@ from ..adapters import interop, platform, store
 from ..adapters.recorder import Microphone, RecorderError
 from ..core import routes
 from ..core.format import clock, date_label, iso_duration, iso_instant, size_label
-from ..core.links import BadLink, parse_url
 from ..core.markup import Markup, tag
-from ..core.memo import Memo, new_id, newest_first
-from ..core.payload import MAX_TITLE
+from ..core.memo import MAX_TITLE, Memo, new_id, newest_first
 from ..core.recording import MIN_DURATION_S, Recording, State
 from ..core.sniff import SNIFF_BYTES, audio_type
 from ..core.strings import t
@@ -86,6 +84,8 @@ class LibraryView:
         return form
 
     def _open_link(self, event: Any) -> None:
+        from ..core.links import BadLink, parse_url  # on first use: off the boot path
+
         event.preventDefault()
         try:
             link = parse_url(str(self.link_field.value))

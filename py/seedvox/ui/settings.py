@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters import store
 from ..core import routes
@@ -15,9 +15,11 @@ from ..core.settings import (
     parse_trackers,
 )
 from ..core.strings import t
-from ..sharing import Sharing
 from .dom import Listeners, append, by_id, clear, h
 from .shell import Shell
+
+if TYPE_CHECKING:  # sharing (and WebTorrent's adapter) load after the first screen
+    from ..sharing import Sharing
 
 SETTINGS_KEY = "network"
 
@@ -39,13 +41,14 @@ class SettingsView:
         self.shell = shell
         self.sharing = sharing
         self.section = by_id("view-settings")
-        self.persisted = False
         self._listeners = Listeners(shell.report)
 
     async def enter(self, _route: routes.Route) -> None:
         current = self.sharing.settings
         storage_key = (
-            "settings.storage_persisted" if self.persisted else "settings.storage_best_effort"
+            "settings.storage_persisted"
+            if self.shell.storage_persisted
+            else "settings.storage_best_effort"
         )
         trackers = h(
             "textarea",

@@ -18,6 +18,7 @@ from .status import Status
 class Shell:
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
+        self.storage_persisted = False  # the browser granted persistent storage
         self.status = Status(self.report)
         self._dialog = by_id("confirm")
 
