@@ -9,11 +9,31 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import PREFIX, button, open_app, serve
 
 pytestmark = pytest.mark.e2e
+
+
+class Gate:
+    """Holds back the page's requests matching `pattern` until released."""
+
+    def __init__(self, page: Page, pattern: str) -> None:
+        self.held: list[Route] = []
+        self.open = False
+        page.route(pattern, self._hold)
+
+    def _hold(self, route: Route) -> None:
+        if self.open:
+            route.continue_()
+        else:
+            self.held.append(route)
+
+    def release(self) -> None:
+        self.open = True
+        for route in self.held:
+            route.continue_()
 
 
 def test_boots_under_subpath_same_origin_only(launch, site, tracker_url):
@@ -26,16 +46,7 @@ def test_boots_under_subpath_same_origin_only(launch, site, tracker_url):
     page.on("requestfailed", lambda r: failures.append(f"failed {r.url} {r.failure}"))
 
     # Hold the wasm back so "still loading" is observed for sure, not by winning a race.
-    held: list[Route] = []
-    released = False
-
-    def hold(route: Route) -> None:
-        if released:
-            route.continue_()
-        else:
-            held.append(route)
-
-    page.route("**/pyodide.asm.wasm", hold)
+    wasm = Gate(page, "**/pyodide.asm.wasm")
     page.goto(site.url, wait_until="domcontentloaded")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_text("Loading Seedvox…")).to_be_visible()
@@ -43,11 +54,9 @@ def test_boots_under_subpath_same_origin_only(launch, site, tracker_url):
     page.wait_for_timeout(1000)
     expect(button(page, "Record")).to_be_disabled()
     assert page.evaluate("document.documentElement.dataset.state") != "ready"
-    assert held, "the runtime never asked for pyodide.asm.wasm"
+    assert wasm.held, "the runtime never asked for pyodide.asm.wasm"
 
-    released = True
-    for route in held:
-        route.continue_()
+    wasm.release()
     expect(button(page, "Record")).to_be_enabled(timeout=30_000)
     assert page.evaluate("document.documentElement.dataset.state") == "ready"
     expect(page.get_by_text("No memos yet")).to_be_visible()
@@ -145,16 +154,7 @@ def test_runtime_and_database_start_before_pyscript(launch, site):
     Once PyScript is let through, the app runs in that very runtime."""
     device = launch()
     page = device.page()
-    held: list[Route] = []
-    released = False
-
-    def hold(route: Route) -> None:
-        if released:
-            route.continue_()
-        else:
-            held.append(route)
-
-    page.route("**/vendor/pyscript/core*.js", hold)
+    pyscript = Gate(page, "**/vendor/pyscript/core*.js")
     # Not "domcontentloaded": that waits for PyScript's module, held back here.
     page.goto(site.url, wait_until="commit")
     expect(button(page, "Record")).to_be_disabled()
@@ -171,12 +171,10 @@ def test_runtime_and_database_start_before_pyscript(launch, site):
     booted = "'seedvox.main' in __import__('sys').modules"
     assert page.evaluate(runtime, "6 * 7") == [42, "seedvox", 5]
     assert page.evaluate(runtime, booted) == [False, "seedvox", 5]
-    assert held, "PyScript was not held back"
+    assert pyscript.held, "PyScript was not held back"
     assert page.evaluate("document.documentElement.dataset.state") != "ready"
 
-    released = True
-    for route in held:
-        route.continue_()
+    pyscript.release()
     expect(button(page, "Record")).to_be_enabled(timeout=30_000)
     assert page.evaluate(runtime, booted) == [True, "seedvox", 5]
     assert not device.errors, device.errors
