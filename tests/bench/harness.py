@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright  # noqa: E402
 
 import build  # noqa: E402
-from tests.e2e.conftest import chromium_args  # noqa: E402
+from tests.e2e.conftest import chromium_args, heap_nodes  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "pages"
 PREFIX = "/seedvox/"
@@ -250,30 +250,10 @@ class Device:
         optimising hot functions for many rounds) and from the browser's own bounded buffers
         ('native': history entries, performance entries, DevTools' network records), which
         grow for a while whatever the page does."""
-        session = self.cdp(page)
-        session.send("HeapProfiler.collectGarbage")
-        chunks: list[str] = []
-
-        def on_chunk(event: dict[str, Any]) -> None:
-            chunks.append(event["chunk"])
-
-        session.on("HeapProfiler.addHeapSnapshotChunk", on_chunk)
-        try:
-            session.send("HeapProfiler.takeHeapSnapshot", {"reportProgress": False})
-        finally:
-            session.remove_listener("HeapProfiler.addHeapSnapshotChunk", on_chunk)
-        snapshot = json.loads("".join(chunks))
-        meta = snapshot["snapshot"]["meta"]
-        fields = meta["node_fields"]
-        kinds = meta["node_types"][0]
-        kind_at, size_at, width = fields.index("type"), fields.index("self_size"), len(fields)
-        detached_at = fields.index("detachedness") if "detachedness" in fields else None
-        nodes = snapshot["nodes"]
         sizes: dict[str, float] = {"detached": 0.0}
-        for i in range(0, len(nodes), width):
-            kind = kinds[nodes[i + kind_at]]
-            sizes[kind] = sizes.get(kind, 0.0) + nodes[i + size_at]
-            if detached_at is not None and nodes[i + detached_at] == 2:
+        for node in heap_nodes(self.cdp(page)):
+            sizes[node["type"]] = sizes.get(node["type"], 0.0) + node["self_size"]
+            if node.get("detachedness") == 2:
                 sizes["detached"] += 1
         return sizes
 

@@ -4,6 +4,7 @@ bittorrent-tracker on loopback, and separate Chromium processes (one per "device
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import shutil
 import socket
@@ -13,9 +14,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    BrowserContext,
+    CDPSession,
+    Locator,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 import build
 
@@ -256,6 +266,31 @@ def launch(
             for line in [*device.errors, *filter(is_csp_violation, device.console)]
         ]
         assert not problems, "page errors or CSP violations:\n" + "\n".join(problems)
+
+
+def heap_nodes(session: CDPSession) -> Iterator[dict[str, Any]]:
+    """Every node of a heap snapshot taken after a full garbage collection, as a dict of the
+    snapshot's node fields with `type` and `name` resolved to strings."""
+    chunks: list[str] = []
+
+    def on_chunk(event: dict) -> None:
+        chunks.append(event["chunk"])
+
+    session.on("HeapProfiler.addHeapSnapshotChunk", on_chunk)
+    try:
+        session.send("HeapProfiler.collectGarbage")
+        session.send("HeapProfiler.takeHeapSnapshot", {"reportProgress": False})
+    finally:
+        session.remove_listener("HeapProfiler.addHeapSnapshotChunk", on_chunk)
+    snapshot = json.loads("".join(chunks))
+    meta = snapshot["snapshot"]["meta"]
+    fields, kinds, strings = meta["node_fields"], meta["node_types"][0], snapshot["strings"]
+    nodes, width = snapshot["nodes"], len(fields)
+    for i in range(0, len(nodes), width):
+        node = dict(zip(fields, nodes[i : i + width], strict=True))
+        node["type"] = kinds[node["type"]]
+        node["name"] = strings[node["name"]]
+        yield node
 
 
 def is_csp_violation(console_line: str) -> bool:

@@ -21,6 +21,7 @@ from .conftest import (
     Site,
     button,
     chromium_args,
+    heap_nodes,
     memo_items,
     memo_list,
     open_app,
@@ -125,20 +126,10 @@ def detached_nodes(page: Page) -> list[str]:
                     .forEach((element) => element.ariaLabelledByElements)"""
     )
     cdp = page.context.new_cdp_session(page)
-    chunks: list[str] = []
-    cdp.on("HeapProfiler.addHeapSnapshotChunk", lambda event: chunks.append(event["chunk"]))
-    cdp.send("HeapProfiler.collectGarbage")
-    cdp.send("HeapProfiler.takeHeapSnapshot", {"reportProgress": False})
-    cdp.detach()
-    snapshot = json.loads("".join(chunks))
-    fields = snapshot["snapshot"]["meta"]["node_fields"]
-    width, name, detached = len(fields), fields.index("name"), fields.index("detachedness")
-    nodes = snapshot["nodes"]
-    return [
-        snapshot["strings"][nodes[i + name]]
-        for i in range(0, len(nodes), width)
-        if nodes[i + detached] == 2
-    ]
+    try:
+        return [node["name"] for node in heap_nodes(cdp) if node.get("detachedness") == 2]
+    finally:
+        cdp.detach()
 
 
 def test_a_recorded_memo_travels_to_another_browser(site: Site, launch):
