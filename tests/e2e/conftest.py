@@ -293,6 +293,22 @@ def heap_nodes(session: CDPSession) -> Iterator[dict[str, Any]]:
         yield node
 
 
+def mark_status(page: Page) -> None:
+    """Tag the status area's current message so a new one can be told from an identical old one."""
+    page.evaluate(
+        "() => { for (const el of document.querySelectorAll('#status > *')) el.__old = true; }"
+    )
+
+
+def fresh_status(page: Page, timeout: float = 10_000) -> str:
+    """The text of the next message shown in the status area (after mark_status)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#status > *')].some((el) => !el.__old)",
+        timeout=timeout,
+    )
+    return page.locator("#status").inner_text().strip()
+
+
 def is_csp_violation(console_line: str) -> bool:
     return "Content Security Policy" in console_line
 

@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect
 
 from tests.hostile_links import HASH, HOSTILE_LINKS, KEY
 
-from .conftest import Site, button, memo_list, open_app, open_memo
+from .conftest import Site, button, fresh_status, mark_status, memo_list, open_app, open_memo
 from .test_sharing import import_file, library, share, tone_wav, uploaded_bytes
 
 pytestmark = pytest.mark.e2e
@@ -158,22 +158,6 @@ def fetch_alert(page: Page):
 
 
 SENTENCE = re.compile(r"^\S.{8,}[.!?…]$", re.DOTALL)
-
-
-def mark_status(page: Page) -> None:
-    """Tag the status area's current message so a new one can be told from an identical old one."""
-    page.evaluate(
-        "() => { for (const el of document.querySelectorAll('#status > *')) el.__old = true; }"
-    )
-
-
-def fresh_status(page: Page, timeout: float = 10_000) -> str:
-    """The text of the next message shown in the status area (after mark_status)."""
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('#status > *')].some((el) => !el.__old)",
-        timeout=timeout,
-    )
-    return page.locator("#status").inner_text().strip()
 
 
 def go_library(page: Page) -> None:
