@@ -33,13 +33,15 @@ def local_datetime(epoch_ms: float, utc_offset_minutes: int = 0) -> datetime:
 
 def date_label(epoch_ms: float, utc_offset_minutes: int = 0) -> str:
     """25 Nov 2026, 14:03 in the user's local time."""
-    moment = local_datetime(epoch_ms, utc_offset_minutes)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}"
+    m = local_datetime(epoch_ms, utc_offset_minutes)
+    # Fields, not strftime: the library formats a thousand of these per render.
+    return f"{m.day} {MONTHS[m.month - 1]} {m.year}, {m.hour:02d}:{m.minute:02d}"
 
 
 def iso_instant(epoch_ms: float) -> str:
     """A machine-readable UTC instant for <time datetime>."""
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    m = datetime.fromtimestamp(epoch_ms / 1000, UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def size_label(size: int) -> str:

@@ -11,8 +11,8 @@ from typing import Any
 from ..adapters import interop, platform, store
 from ..adapters.recorder import Microphone, RecorderError
 from ..core import routes
-from ..core.format import clock, date_label, iso_duration, iso_instant, size_label
-from ..core.markup import Markup, tag
+from ..core.format import clock, size_label
+from ..core.listing import memo_items
 from ..core.memo import MAX_TITLE, Memo, new_id, newest_first
 from ..core.recording import MIN_DURATION_S, Recording, State
 from ..core.sniff import SNIFF_BYTES, audio_type
@@ -122,37 +122,14 @@ class LibraryView:
         self.render()
 
     def render(self) -> None:
-        offset = interop.utc_offset_minutes()
         # One innerHTML for the whole list: a thousand memos cost one call into the DOM, not
-        # ten thousand. core.markup escapes every title and attribute.
-        self.list.innerHTML = "".join(self._item(memo, offset) for memo in self.memos)
+        # ten thousand. core.listing escapes every title and attribute.
+        self.list.innerHTML = memo_items(
+            self.memos, interop.utc_offset_minutes(), t("library.recovered")
+        )
         show(self.empty, not self.memos)
         self.empty.textContent = t("library.empty")
         show(self.delete_all_button, bool(self.memos))
-
-    def _item(self, memo: Memo, offset: int) -> Markup:
-        badge = tag("span", {"class": "badge"}, t("library.recovered")) if memo.recovered else None
-        return tag(
-            "li",
-            {"class": "memo"},
-            tag("a", {"href": routes.href(routes.memo(memo.id)), "class": "title"}, memo.title),
-            tag(
-                "span",
-                {"class": "meta"},
-                tag(
-                    "time",
-                    {"datetime": iso_instant(memo.created)},
-                    date_label(memo.created, offset),
-                ),
-                " · ",
-                tag(
-                    "time",
-                    {"datetime": iso_duration(memo.duration), "class": "duration"},
-                    clock(memo.duration),
-                ),
-                badge,
-            ),
-        )
 
     # ------------------------------------------------------------ recording
 
