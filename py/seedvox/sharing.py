@@ -182,12 +182,11 @@ class Sharing:
             link.key, payload.PIECE_LENGTH
         )
         try:
-            blob = await crypto.decrypt(decryptor, cipher)
+            # The first bytes cover the prefix, a usual header and the audio's first bytes.
+            blob, head = await crypto.decrypt(decryptor, cipher, HEAD_READ)
         except crypto.DecryptError:
             raise payload.BadPayload(t("fetch.decrypt_failed")) from None
         total = int(blob.size)
-        # One read covers the prefix, a usual header and the audio's first bytes.
-        head = await platform.read_bytes(blob, 0, min(total, HEAD_READ))
         need = payload.PREFIX.size + payload.header_length(head) + SNIFF_BYTES
         if need > len(head):
             head += await platform.read_bytes(blob, len(head), min(total, need))

@@ -113,8 +113,10 @@ async function decryptRecord(key, data, index, count) {
 /**
  * Decrypts a payload while it downloads, so that little is left to do once it is complete:
  * `add(index, bytes, payloadSize)` as each verified piece arrives (torrent.js's onPiece), then
- * `finish(cipher)` decrypts what never came through `add` and resolves with the plaintext Blob
- * (DecryptError for a wrong key or altered bytes).
+ * `finish(cipher, headBytes)` decrypts what never came through `add` and resolves with
+ * {blob, head}: the plaintext Blob and a copy of its first `headBytes` bytes, taken from the
+ * decrypted pieces in hand (reading them back from a just-built Blob of 10 MB waited ~15 ms
+ * for Chrome to take the Blob in). DecryptError for a wrong key or altered bytes.
  */
 export function pieceDecryptor(rawKey, pieceLength) {
   const key = cryptoKey(rawKey);
@@ -125,7 +127,7 @@ export function pieceDecryptor(rawKey, pieceLength) {
       const count = Math.ceil(payloadSize / pieceLength);
       early.set(index, decryptRecord(key, bytes, index, count).catch((error) => error));
     },
-    async finish(cipher) {
+    async finish(cipher, headBytes = 0) {
       const count = recordCount(cipher.size, pieceLength);
       const parts = await eachRecord(count, async (i) => {
         let plain = early.get(i);
@@ -138,7 +140,11 @@ export function pieceDecryptor(rawKey, pieceLength) {
         return plain;
       });
       early.clear();
-      return new Blob(parts);
+      const head = new Uint8Array(Math.min(headBytes, parts.reduce((n, p) => n + p.length, 0)));
+      for (let i = 0, at = 0; at < head.length; at += parts[i].length, i++) {
+        head.set(parts[i].subarray(0, head.length - at), at);
+      }
+      return { blob: new Blob(parts), head };
     },
   };
 }

@@ -27,9 +27,11 @@ def piece_decryptor(key: bytes, piece_length: int) -> Any:
     return js_crypto.pieceDecryptor(to_js(key), piece_length)
 
 
-async def decrypt(decryptor: Any, cipher: Any) -> Any:
-    """The plaintext Blob of a complete payload: pieces not decrypted yet are done now."""
+async def decrypt(decryptor: Any, cipher: Any, head_bytes: int) -> tuple[Any, bytes]:
+    """The plaintext Blob of a complete payload (pieces not decrypted yet are done now) and
+    its first `head_bytes` bytes, for the header: never the audio as a whole."""
     try:
-        return await decryptor.finish(cipher)
+        result = await decryptor.finish(cipher, head_bytes)
     except Exception as error:
         raise DecryptError(str(error)) from error
+    return result.blob, bytes(result.head.to_py())
