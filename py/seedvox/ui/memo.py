@@ -51,8 +51,12 @@ class MemoView:
         self.memo = memo
         self._url = platform.object_url(blob)
         self._render(memo)
+        # The memo shows now; its share panel follows once the memo's share has been looked up.
+        spawn(self._show_share_panel(memo), self.shell.report)
+
+    async def _show_share_panel(self, memo: Memo) -> None:
         panel = await self.share_panel.show(memo)
-        if self.memo is memo:  # not left meanwhile
+        if panel is self.share_panel.element:  # neither left nor entered again meanwhile
             self.section.append(panel)
 
     def leave(self) -> None:
