@@ -223,9 +223,10 @@ class Runs:
 
 
 # Boots swing widely from one run to the next on a shared 2-core machine (a bare Pyodide page
-# alone spanned 1.7-2.6 s warm and 2.5-3.5 s cold within one run), so every boot figure takes
-# at least this many runs: its median then moves by a few percent between runs, not ten.
-BOOT_RUNS = 15
+# alone spanned 1.7-2.6 s warm and 2.5-3.5 s cold within one run), and so do fetches (raw
+# WebTorrent alone: 0.9-1.7 s for 10 MiB) and the list (120-230 ms), so those figures take at
+# least this many runs: their medians then move by a few percent between runs, not ten.
+NOISY_RUNS = 15
 
 
 def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
@@ -239,7 +240,7 @@ def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
     rows0: list[tuple[str, int, int]] = []
 
     need_cold = bool(wanted & {"boot_cold", "first_visit_bytes", "boot_offline"})
-    cold_runs = Runs(max(ctx.runs, BOOT_RUNS) if need_cold else 0, "boot")
+    cold_runs = Runs(max(ctx.runs, NOISY_RUNS) if need_cold else 0, "boot")
     for run in cold_runs:
         devices: dict[str, Device] = {}
 
@@ -287,7 +288,7 @@ def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
             f"first visit {first_visit['app'][-1] / 1e6:.2f}/{first_visit['base'][-1] / 1e6:.2f} MB"
         )
 
-    warm_runs = Runs(max(ctx.runs, BOOT_RUNS) if "boot_warm" in wanted else 0, "warm")
+    warm_runs = Runs(max(ctx.runs, NOISY_RUNS) if "boot_warm" in wanted else 0, "warm")
     if "boot_warm" in wanted:
         # Warm: the HTTP cache holds everything and no service worker runs (blocked on both
         # sides), one unmeasured navigation after the first so the code caches are filled too.
@@ -429,7 +430,8 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
     receiver = ctx.browsers.launch("receiver")
     try:
         a_app = boot_app(sharer, ctx.app)
-        most = 2 * ctx.runs  # busy runs are set aside and made again
+        want = max(ctx.runs, NOISY_RUNS)
+        most = 2 * want  # busy runs are set aside and made again
         rows = {size: h.memo_rows(f"fetch{size // MIB}m", most, size) for size in sizes}
         warmup = h.memo_rows("warmup", 1, 64 * 1024, start=100)
         for batch in [*rows.values(), warmup]:
@@ -453,7 +455,7 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
         b_base.evaluate("(x) => window.benchFetch(x)", warm_hash)
 
         results: dict[int, dict[str, list[float]]] = {s: {"app": [], "base": []} for s in sizes}
-        runs = {size: Runs(ctx.runs, f"fetch {size // MIB} MiB") for size in sizes}
+        runs = {size: Runs(want, f"fetch {size // MIB} MiB") for size in sizes}
         phases: dict[int, list[Any]] = {size: [] for size in sizes}
         for size in sizes:
             res = results[size]
@@ -614,7 +616,7 @@ def measure_library(ctx: Context, wanted: set[str]) -> list[Figure]:
             boot_runs.pair(lambda: boot(big, boot_big, count), lambda: boot(empty, boot_empty, 0))
             h.log(f"library boot run {run}: {boot_big[-1]:.0f}/{boot_empty[-1]:.0f} ms")
 
-        list_runs = Runs(ctx.runs if "list_1000" in wanted else 0, "list")
+        list_runs = Runs(max(ctx.runs, NOISY_RUNS) if "list_1000" in wanted else 0, "list")
         for run in list_runs:
             page = big.page
             page.evaluate("() => { location.hash = '#/settings'; }")

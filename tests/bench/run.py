@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"Seedvox benchmark · {info['date']} · {info['chromium']} (headless) · "
         f"{info['nproc']} cores ({info['cpu']}) · {info['memory_gib']} GiB · "
-        f"median of {args.runs} runs ({max(args.runs, f.BOOT_RUNS)} for boot figures) · "
+        f"median of {args.runs} runs ({max(args.runs, f.NOISY_RUNS)} for boot, fetch and list) · "
         f"{elapsed:.0f} s"
     )
     aside = sum(sum(r.busy) for r in f.ALL_RUNS)
