@@ -1,8 +1,7 @@
 """The library's list as HTML text: one string for the whole list, set with one innerHTML.
 
-The markup is core.markup's, written as one template per memo: building five elements per
-memo with `tag` cost ~40 ms for 1,000 memos on Pyodide, the largest part of the list's render.
-Every value is still escaped; the unit tests hold the template to `tag`'s output."""
+One template per memo: building its five elements with a general tag builder cost ~40 ms for
+1,000 memos on Pyodide, the largest part of the list's render. Every value is escaped."""
 
 from __future__ import annotations
 
