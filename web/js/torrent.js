@@ -703,7 +703,8 @@ class PieceStore {
     const span = this.blob.slice(index * this.chunkLength, end * this.chunkLength).arrayBuffer();
     for (let i = end - 1; i >= index; i--) {
       const at = (i - index) * this.chunkLength;
-      this.remember(i, span.then((buffer) => new Uint8Array(buffer, at, Math.min(this.chunkLength, buffer.byteLength - at))));
+      const length = (buffer) => Math.min(this.chunkLength, buffer.byteLength - at);
+      this.remember(i, span.then((buffer) => new Uint8Array(buffer, at, length(buffer))));
     }
     return this.reads.get(index);
   }
