@@ -147,7 +147,7 @@ class Sharing:
     ) -> Callable[[], None]:
         if not platform.is_secure_context():
             raise ShareError(t("fetch.insecure"))
-        decryptor = crypto.piece_decryptor(link.key, payload.PIECE_LENGTH)
+        decryptor = crypto.piece_decryptor(link.key, payload.PIECE_LENGTH, HEAD_READ)
         self._decryptors[link.infohash] = decryptor  # before any piece or the end can come
         try:
             release = await torrents.fetch(
@@ -179,11 +179,11 @@ class Sharing:
         Raises BadPayload for a wrong key, altered bytes, a bad header or non-audio content;
         nothing is saved then."""
         decryptor = self._decryptors.pop(link.infohash, None) or crypto.piece_decryptor(
-            link.key, payload.PIECE_LENGTH
+            link.key, payload.PIECE_LENGTH, HEAD_READ
         )
         try:
             # The first bytes cover the prefix, a usual header and the audio's first bytes.
-            blob, head = await crypto.decrypt(decryptor, cipher, HEAD_READ)
+            blob, head = await crypto.decrypt(decryptor, cipher)
         except crypto.DecryptError:
             raise payload.BadPayload(t("fetch.decrypt_failed")) from None
         total = int(blob.size)

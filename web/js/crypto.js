@@ -113,38 +113,44 @@ async function decryptRecord(key, data, index, count) {
 /**
  * Decrypts a payload while it downloads, so that little is left to do once it is complete:
  * `add(index, bytes, payloadSize)` as each verified piece arrives (torrent.js's onPiece), then
- * `finish(cipher, headBytes)` decrypts what never came through `add` and resolves with
- * {blob, head}: the plaintext Blob and a copy of its first `headBytes` bytes, taken from the
- * decrypted pieces in hand (reading them back from a just-built Blob of 10 MB waited ~15 ms
- * for Chrome to take the Blob in). DecryptError for a wrong key or altered bytes.
+ * `finish(cipher)` decrypts what never came through `add` and resolves with {blob, head}: the
+ * plaintext Blob and a copy of its first `headBytes` bytes (reading them back from the Blob
+ * would wait for Chrome to take it in). Each record becomes a Blob as soon as it is decrypted,
+ * so finishing only joins them: copying 10 MB of plaintext into one Blob after the download
+ * took ~16 ms (measured). DecryptError for a wrong key or altered bytes.
  */
-export function pieceDecryptor(rawKey, pieceLength) {
+export function pieceDecryptor(rawKey, pieceLength, headBytes = 0) {
   const key = cryptoKey(rawKey);
   key.catch(() => {}); // a bad key is reported by finish(), not as an unhandled rejection
-  const early = new Map(); // index -> Promise<Uint8Array | DecryptError>
+  const recordSize = pieceLength - TAG;
+  const early = new Map(); // index -> Promise<{blob, head} | DecryptError>
+  const open = async (data, index, count) => {
+    const plain = await decryptRecord(key, data, index, count);
+    const headEnd = headBytes - index * recordSize;
+    return { blob: new Blob([plain]), head: headEnd > 0 ? plain.slice(0, headEnd) : null };
+  };
   return {
     add(index, bytes, payloadSize) {
       const count = Math.ceil(payloadSize / pieceLength);
-      early.set(index, decryptRecord(key, bytes, index, count).catch((error) => error));
+      early.set(index, open(bytes, index, count).catch((error) => error));
     },
-    async finish(cipher, headBytes = 0) {
+    async finish(cipher) {
       const count = recordCount(cipher.size, pieceLength);
       const parts = await eachRecord(count, async (i) => {
-        let plain = early.get(i);
-        if (plain === undefined) {
+        let part = early.get(i);
+        if (part === undefined) {
           const data = await cipher.slice(i * pieceLength, (i + 1) * pieceLength).arrayBuffer();
-          plain = decryptRecord(key, data, i, count);
+          part = open(data, i, count);
         }
-        plain = await plain;
-        if (plain instanceof Error) throw plain;
-        return plain;
+        part = await part;
+        if (part instanceof Error) throw part;
+        return part;
       });
       early.clear();
-      const head = new Uint8Array(Math.min(headBytes, parts.reduce((n, p) => n + p.length, 0)));
-      for (let i = 0, at = 0; at < head.length; at += parts[i].length, i++) {
-        head.set(parts[i].subarray(0, head.length - at), at);
-      }
-      return { blob: new Blob(parts), head };
+      const heads = parts.filter((part) => part.head).map((part) => part.head);
+      const head = new Uint8Array(heads.reduce((n, bytes) => n + bytes.length, 0));
+      heads.reduce((at, bytes) => (head.set(bytes, at), at + bytes.length), 0);
+      return { blob: new Blob(parts.map((part) => part.blob)), head };
     },
   };
 }

@@ -21,17 +21,18 @@ def encrypted_source(plain: Any, key: bytes, piece_length: int) -> Any:
     return js_crypto.encryptedSource(plain, to_js(key), piece_length)
 
 
-def piece_decryptor(key: bytes, piece_length: int) -> Any:
+def piece_decryptor(key: bytes, piece_length: int, head_bytes: int) -> Any:
     """A JS decryptor fed each verified piece while a payload downloads (its `add` is handed
-    to torrents.fetch as the piece callback, JS to JS); `decrypt` finishes it."""
-    return js_crypto.pieceDecryptor(to_js(key), piece_length)
+    to torrents.fetch as the piece callback, JS to JS); `decrypt` finishes it. It keeps a copy
+    of the plaintext's first `head_bytes` bytes, for the header."""
+    return js_crypto.pieceDecryptor(to_js(key), piece_length, head_bytes)
 
 
-async def decrypt(decryptor: Any, cipher: Any, head_bytes: int) -> tuple[Any, bytes]:
+async def decrypt(decryptor: Any, cipher: Any) -> tuple[Any, bytes]:
     """The plaintext Blob of a complete payload (pieces not decrypted yet are done now) and
-    its first `head_bytes` bytes, for the header: never the audio as a whole."""
+    its first bytes (as many as the decryptor keeps): never the audio as a whole."""
     try:
-        result = await decryptor.finish(cipher, head_bytes)
+        result = await decryptor.finish(cipher)
     except Exception as error:
         raise DecryptError(str(error)) from error
     return result.blob, bytes(result.head.to_py())

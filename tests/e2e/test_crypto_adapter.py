@@ -1,0 +1,118 @@
+"""web/js/crypto.js in Chromium: records decrypted as pieces arrive, in any order, and joined.
+
+Small records (64-byte pieces) so that a payload of a few hundred bytes spans several of them,
+and the header bytes kept by the decryptor span more than one record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e.conftest import Site
+
+pytestmark = pytest.mark.e2e
+
+PIECE = 64  # bytes of ciphertext per record: 48 of plaintext plus a 16-byte tag
+PLAIN = 5 * 48 - 8  # five records, the last one short
+
+# Encrypts `size` bytes with a fresh key as a share does, then decrypts the ciphertext with a
+# pieceDecryptor fed the pieces listed in `fed` (in that order, each as torrent.js hands them:
+# index, the piece's bytes, the payload's size). `alterFed` flips a byte of that piece as fed,
+# `alterBlob` of that piece in the ciphertext Blob given to finish(). Resolves with the
+# plaintext, the ciphertext and the on-demand ciphertext as arrays, and what finish() gave or
+# its error.
+DECRYPT_JS = """async ({ piece, size, fed, headBytes, alterFed, alterBlob }) => {
+  const c = await import(new URL('./js/crypto.js', document.baseURI).href);
+  const plain = new Uint8Array(size).map((_, i) => (i * 7 + 3) & 255);
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const cipherBlob = await c.encryptBlob(new Blob([plain]), key, piece);
+  const cipher = new Uint8Array(await cipherBlob.arrayBuffer());
+  const source = c.encryptedSource(new Blob([plain]), key, piece);
+  const count = Math.ceil(cipher.length / piece);
+  const onDemand = [];
+  for (let i = 0; i < count; i++) onDemand.push(...(await source.read(i)));
+  const decryptor = c.pieceDecryptor(key, piece, headBytes);
+  for (const index of fed) {
+    const bytes = cipher.slice(index * piece, (index + 1) * piece);
+    if (index === alterFed) bytes[3] ^= 1;
+    decryptor.add(index, bytes, cipher.length);
+  }
+  const out = { plain: [...plain], cipher: [...cipher], onDemand, sourceSize: source.size };
+  const received = cipher.slice();
+  if (alterBlob !== null) received[alterBlob * piece + 3] ^= 1;
+  try {
+    const { blob, head } = await decryptor.finish(new Blob([received]));
+    out.blob = [...new Uint8Array(await blob.arrayBuffer())];
+    out.head = [...head];
+  } catch (error) {
+    out.error = `${error.constructor.name}: ${error.message}`;
+  }
+  return out;
+}"""
+
+
+@pytest.fixture
+def page(launch: Callable, site: Site) -> Page:
+    """A page of the site without the Python runtime: these tests drive crypto.js directly."""
+    page = launch("crypto").page()
+    page.route("**/vendor/pyodide/**", lambda route: route.abort())
+    page.route("**/vendor/pyscript/**", lambda route: route.abort())
+    page.goto(site.url)
+    return page
+
+
+def decrypt(
+    page: Page,
+    fed: list[int],
+    head_bytes: int,
+    alter_fed: int | None = None,
+    alter_blob: int | None = None,
+) -> dict:
+    return page.evaluate(
+        DECRYPT_JS,
+        {
+            "piece": PIECE,
+            "size": PLAIN,
+            "fed": fed,
+            "headBytes": head_bytes,
+            "alterFed": alter_fed,
+            "alterBlob": alter_blob,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("fed", "head_bytes"),
+    [
+        ([3, 0, 4, 2, 1], 100),  # every piece early, out of order; the head spans 3 records
+        ([2, 1, 3], 100),  # the first and the last never came through add: finish() does them
+        ([], 10),  # nothing early (a torrent that was already complete)
+        ([4, 3, 2, 1, 0], 1000),  # asked for more head than the payload has
+        ([0, 1, 2, 3, 4], 0),  # no head wanted
+    ],
+)
+def test_pieces_in_any_order_give_the_plaintext_and_its_head(page, fed, head_bytes):
+    got = decrypt(page, fed, head_bytes)
+    assert "error" not in got, got.get("error")
+    assert got["blob"] == got["plain"]
+    assert got["head"] == got["plain"][:head_bytes]
+    # Re-seeding encrypts on demand: the same ciphertext, piece by piece, and the same size.
+    assert got["onDemand"] == got["cipher"]
+    assert got["sourceSize"] == len(got["cipher"]) == PLAIN + 5 * 16
+
+
+@pytest.mark.parametrize(
+    ("fed", "alter_fed", "alter_blob"),
+    [
+        ([0, 1, 2, 3, 4], 2, None),  # altered in a piece handed over while downloading
+        ([0, 1, 3, 4], None, 2),  # altered in the received Blob, read by finish()
+        ([0, 1, 2, 3, 4], 4, None),  # the last record (its own associated data)
+    ],
+)
+def test_an_altered_piece_fails_the_whole_payload(page, fed, alter_fed, alter_blob):
+    got = decrypt(page, fed, 100, alter_fed, alter_blob)
+    assert got.get("error", "").startswith("DecryptError"), got.get("error")
+    assert "blob" not in got
