@@ -398,8 +398,8 @@ def test_super_seeding_lone_receiver_gets_everything(launch, site):
         blocks += id_ == PIECE
         ahead = max(ahead, shown - blocks // 16)
     # A second at its rate (SUPER_SEED.aheadMs): over 1 MiB (4 pieces) as soon as it gets
-    # faster than 1.25 MB/s. Measured here: 14 pieces ahead (4 with 250 ms of the wire's own
-    # 5-second average rate).
+    # faster than 1.25 MB/s. Measured here: 14 pieces ahead (4 with 250 ms ahead of the wire's
+    # own uploadSpeed()).
     assert ahead > 5, f"at most {ahead} pieces shown ahead of the receiver"
     uploaded = stats(a, shared["infoHash"])["uploaded"]
     assert size <= uploaded < 1.05 * size

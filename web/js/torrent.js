@@ -511,8 +511,8 @@ function superSeed(torrent) {
 
   /**
    * Bytes a second sent to `wire` over about the last SUPER_SEED.rateMs. Not the wire's own
-   * uploadSpeed(): that averages over 5 s, so through a transfer of a second or two it reads a
-   * fraction of the real rate, and a lone receiver was kept to minBytes ahead all along.
+   * uploadSpeed() (the throughput package): in its first second that is the bytes sent so far,
+   * then the average since the start over up to 5 s, which lags a transfer that speeds up.
    */
   const sendRate = (wire, peer, now) => {
     const { samples } = peer;
