@@ -424,6 +424,10 @@ def share_all(page: Any, rows: list[dict[str, Any]]) -> list[str]:
     return [h.share_memo(page, row["id"], row["title"])["link"] for row in rows]
 
 
+# The size at which the fetch group also splits the sharer's side from the receiver's.
+SIDES_SIZE = 10 * MIB
+
+
 def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
     sizes = (1 * MIB, 10 * MIB)
     sharer = ctx.browsers.launch("sharer")
@@ -433,10 +437,13 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
         want = max(ctx.runs, NOISY_RUNS)
         most = 2 * want  # busy runs are set aside and made again
         rows = {size: h.memo_rows(f"fetch{size // MIB}m", most, size) for size in sizes}
+        # The sharer's side on its own: the raw page receives some of the app's shares too.
+        raw_rows = h.memo_rows(f"fetch{SIDES_SIZE // MIB}m-raw", most, SIDES_SIZE, start=most)
         warmup = h.memo_rows("warmup", 1, 64 * 1024, start=100)
-        for batch in [*rows.values(), warmup]:
+        for batch in [*rows.values(), raw_rows, warmup]:
             h.populate(a_app, batch)
         links = {size: share_all(a_app, rows[size]) for size in sizes}
+        raw_links = share_all(a_app, raw_rows)
         [warm_link] = share_all(a_app, warmup)
         a_base = base_page(sharer, ctx)
         hashes = {
@@ -454,7 +461,9 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
         h.receive(b_app, warm_link, warmup[0]["title"])
         b_base.evaluate("(x) => window.benchFetch(x)", warm_hash)
 
-        results: dict[int, dict[str, list[float]]] = {s: {"app": [], "base": []} for s in sizes}
+        results: dict[int, dict[str, list[float]]] = {
+            s: {"app": [], "base": [], "raw_from_app": []} for s in sizes
+        }
         runs = {size: Runs(want, f"fetch {size // MIB} MiB") for size in sizes}
         phases: dict[int, list[Any]] = {size: [] for size in sizes}
         for size in sizes:
@@ -470,7 +479,12 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
                     assert got["size"] == size, got
                     res["base"].append(got["ms"])
 
-                runs[size].pair(app_side, base_side)
+                def raw_from_app(link=raw_links[run], res=res) -> None:
+                    got = b_base.evaluate("(x) => window.benchFetch(x)", h.infohash_of(link))
+                    res["raw_from_app"].append(got["ms"])
+
+                steps = (app_side, base_side) + ((raw_from_app,) if size == SIDES_SIZE else ())
+                runs[size].pair(*steps)
                 h.log(
                     f"fetch {size // MIB} MiB run {run}: "
                     f"{res['app'][-1]:.0f}/{res['base'][-1]:.0f} ms"
@@ -478,6 +492,7 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
     finally:
         sharer.close()
         receiver.close()
+    sides = results[SIDES_SIZE]
     return [
         ratio_figure(
             f"fetch_{size // MIB}mib",
@@ -492,6 +507,19 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
             detail={"app_fetch_view_phases_per_run": phases[size]},
         )
         for size in sizes
+    ] + [
+        ratio_figure(
+            "fetch_10mib_sharer",
+            "Sharer side of the 10 MiB fetch: raw receiver, from Seedvox's sharer",
+            sides["raw_from_app"],
+            sides["base"],
+            1.10,
+            "from a raw WebTorrent sharer",
+            notes="the raw receiver page fetching one of the app's shares (ciphertext, "
+            "super-seeded), against the raw sharer's in the same run: the part of the fetch "
+            "ratio that is the sharer's",
+            runs=runs[SIDES_SIZE],
+        )
     ]
 
 
@@ -901,7 +929,7 @@ def measure_heap(ctx: Context, _wanted: set[str]) -> list[Figure]:
 
 GROUPS: dict[str, tuple[Callable[[Context, set[str]], list[Figure]], tuple[str, ...]]] = {
     "boot": (measure_boot, ("boot_warm", "boot_offline", "boot_cold", "first_visit_bytes")),
-    "fetch": (measure_fetch, ("fetch_1mib", "fetch_10mib")),
+    "fetch": (measure_fetch, ("fetch_1mib", "fetch_10mib", "fetch_10mib_sharer")),
     "swarm": (measure_swarm, ("swarm_upload",)),
     "library": (measure_library, ("list_1000", "boot_1000")),
     "share": (measure_share, ("share_5mib",)),
