@@ -122,35 +122,30 @@ async function decryptRecord(key, data, index, count) {
 export function pieceDecryptor(rawKey, pieceLength, headBytes = 0) {
   const key = cryptoKey(rawKey);
   key.catch(() => {}); // a bad key is reported by finish(), not as an unhandled rejection
-  const recordSize = pieceLength - TAG;
-  const early = new Map(); // index -> Promise<{plain, head} | DecryptError>
-  const open = async (data, index, count) => {
-    const plain = await decryptRecord(key, data, index, count);
-    const headEnd = headBytes - index * recordSize;
-    return { plain, head: headEnd > 0 ? plain.slice(0, headEnd) : null };
-  };
+  const early = new Map(); // index -> Promise<Uint8Array | DecryptError>
   return {
     add(index, bytes, payloadSize) {
       const count = Math.ceil(payloadSize / pieceLength);
-      early.set(index, open(bytes, index, count).catch((error) => error));
+      early.set(index, decryptRecord(key, bytes, index, count).catch((error) => error));
     },
     async finish(cipher) {
       const count = recordCount(cipher.size, pieceLength);
       const parts = await eachRecord(count, async (i) => {
-        let part = early.get(i);
-        if (part === undefined) {
+        let plain = early.get(i);
+        if (plain === undefined) {
           const data = await cipher.slice(i * pieceLength, (i + 1) * pieceLength).arrayBuffer();
-          part = open(data, i, count);
+          plain = decryptRecord(key, data, i, count);
         }
-        part = await part;
-        if (part instanceof Error) throw part;
-        return part;
+        plain = await plain;
+        if (plain instanceof Error) throw plain;
+        return plain;
       });
       early.clear();
-      const heads = parts.filter((part) => part.head).map((part) => part.head);
-      const head = new Uint8Array(heads.reduce((n, bytes) => n + bytes.length, 0));
-      heads.reduce((at, bytes) => (head.set(bytes, at), at + bytes.length), 0);
-      return { blob: new Blob(parts.map((part) => part.plain)), head };
+      const head = new Uint8Array(Math.min(headBytes, parts.reduce((n, p) => n + p.length, 0)));
+      for (let i = 0, at = 0; at < head.length; at += parts[i].length, i++) {
+        head.set(parts[i].subarray(0, head.length - at), at);
+      }
+      return { blob: new Blob(parts), head };
     },
   };
 }
