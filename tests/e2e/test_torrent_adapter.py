@@ -92,8 +92,7 @@ OPFS_JS = """async () => {
 
 
 # Records the BitTorrent messages a page receives over WebRTC, in order, as [id, bits set]
-# (bits only for a bitfield; a piece message is one 16 KiB block): what a sharer tells and
-# sends its receivers.
+# (bits only for a bitfield; piece messages left out): what a sharer tells its receivers.
 WIRE_LOG_JS = """() => {
   window.wireLog = [];
   const property = Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, 'onmessage');
@@ -125,7 +124,7 @@ WIRE_LOG_JS = """() => {
                 for (let x = byte; x; x &= x - 1) bits += 1;
               }
             }
-            if (id !== null) window.wireLog.push([id, bits]);
+            if (id !== null && id !== 7) window.wireLog.push([id, bits]);
             pending = pending.subarray(4 + length);
           }
         }
@@ -134,7 +133,7 @@ WIRE_LOG_JS = """() => {
     },
   });
 }"""
-BITFIELD, HAVE, PIECE, HAVE_ALL = 5, 4, 7, 14
+BITFIELD, HAVE, HAVE_ALL = 5, 4, 14
 
 
 def open_device(
@@ -377,8 +376,7 @@ def test_swarm_of_three_receivers(launch, site):
 
 def test_super_seeding_lone_receiver_gets_everything(launch, site):
     """The sharer shows a receiver a few pieces at a time (a bitfield, then `have`s), never
-    "have all"; alone, the receiver still gets every piece from it, each sent once, and is shown
-    more ahead as it downloads fast, not only the first 1 MiB's worth."""
+    "have all"; alone, the receiver still gets every piece from it, each sent once."""
     size = 4 * MIB  # 16 pieces; the first bitfield shows 4 (1 MiB)
     a = open_device(launch, "a", site)
     b = open_device(launch, "b", site)
@@ -392,15 +390,6 @@ def test_super_seeding_lone_receiver_gets_everything(launch, site):
     bitfields = [bits for id_, bits in log if id_ == BITFIELD]
     assert bitfields == [4]
     assert [id_ for id_, _ in log].count(HAVE) >= 12  # the other pieces, shown one by one
-    shown = blocks = ahead = 0  # pieces shown, 16 KiB blocks received, most shown not received
-    for id_, bits in log:
-        shown += bits if id_ == BITFIELD else id_ == HAVE
-        blocks += id_ == PIECE
-        ahead = max(ahead, shown - blocks // 16)
-    # A second at its rate (SUPER_SEED.aheadMs): over 1 MiB (4 pieces) as soon as it gets
-    # faster than 1.25 MB/s. Measured here: 14 pieces ahead (4 with 250 ms ahead of the wire's
-    # own uploadSpeed()).
-    assert ahead > 5, f"at most {ahead} pieces shown ahead of the receiver"
     uploaded = stats(a, shared["infoHash"])["uploaded"]
     assert size <= uploaded < 1.05 * size
 

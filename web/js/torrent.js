@@ -30,11 +30,11 @@ const CORRUPT_PIECES = 4; // failed piece hashes in a row before a fetch is give
 const STORE_CACHE = 8;
 const READ_SPAN = 4;
 // Super-seeding: pieces revealed ahead of each receiver (at least `minBytes`, or `aheadMs` at
-// the rate it downloads from us, measured over `rateMs`), and how long a receiver may go without
-// completing a piece before it is also shown pieces that other receivers already have. With
-// 250 ms ahead a lone receiver of 10 MiB waited on reveals (fetch 1.15x a plain seed's; 1 s:
-// 0.99x), and four receivers at once still took distinct pieces (upload 1.00x the memo).
-const SUPER_SEED = { minBytes: 1024 * 1024, aheadMs: 1000, rateMs: 1000, starveMs: 500 };
+// the rate it downloads from us), and how long a receiver may go without completing a piece
+// before it is also shown pieces that other receivers already have. A second ahead at the
+// rate actually sent made a lone receiver of 10 MiB ~10% faster, but three receivers at once
+// then cost up to 1.50x the memo in upload (also with a fair share of the fresh pieces each).
+const SUPER_SEED = { minBytes: 1024 * 1024, aheadMs: 250, starveMs: 500 };
 
 let config = null;
 let trackerOptions = null; // shared with the client, so configure() reaches torrents added later
@@ -509,19 +509,6 @@ function superSeed(torrent) {
     return { holders, pending };
   };
 
-  /**
-   * Bytes a second sent to `wire` over about the last SUPER_SEED.rateMs. Not the wire's own
-   * uploadSpeed() (the throughput package): in its first second that is the bytes sent so far,
-   * then the average since the start over up to 5 s, which lags a transfer that speeds up.
-   */
-  const sendRate = (wire, peer, now) => {
-    const { samples } = peer;
-    samples.push([now, wire.uploaded]);
-    while (samples.length > 2 && now - samples[1][0] >= SUPER_SEED.rateMs) samples.shift();
-    const [since, sent] = samples[0];
-    return now > since ? ((wire.uploaded - sent) * 1000) / (now - since) : 0;
-  };
-
   /** Pieces to show `wire` now. Pieces it lacks: the counts are the other peers'. */
   const choose = (wire, peer, holders, pending, now) => {
     clearTimeout(peer.timer);
@@ -532,8 +519,8 @@ function superSeed(torrent) {
       if (peer.revealed.has(index)) outstanding += 1;
       else hidden.push(index);
     }
-    const ahead = (sendRate(wire, peer, now) * SUPER_SEED.aheadMs) / 1000;
-    const bytes = Math.max(SUPER_SEED.minBytes, ahead);
+    const rate = typeof wire.uploadSpeed === "function" ? wire.uploadSpeed() : 0;
+    const bytes = Math.max(SUPER_SEED.minBytes, (rate * SUPER_SEED.aheadMs) / 1000);
     const room = Math.ceil(bytes / torrent.pieceLength) - outstanding;
     if (room <= 0 || !hidden.length) return [];
     const fresh = hidden.filter((index) => !holders[index] && !pending[index]);
@@ -552,9 +539,7 @@ function superSeed(torrent) {
   };
 
   torrent.on("wire", (wire) => {
-    const peer = {
-      open: false, revealed: new Set(), lastPiece: Date.now(), fed: false, timer: null, samples: [],
-    };
+    const peer = { open: false, revealed: new Set(), lastPiece: Date.now(), fed: false, timer: null };
     peers.set(wire, peer);
     // WebTorrent opens every wire with have-all (fast extension) or its full bitfield once the
     // torrent is ready: send a bitfield of the first pieces shown instead.
