@@ -31,10 +31,10 @@ const STORE_CACHE = 8;
 const READ_SPAN = 4;
 // Super-seeding: pieces revealed ahead of each receiver (at least `minBytes`, or `aheadMs` at
 // the rate it downloads from us), and how long a receiver may go without completing a piece
-// before it is also shown pieces that other receivers already have. A second ahead at the
-// rate actually sent made a lone receiver of 10 MiB ~10% faster, but three receivers at once
-// then cost up to 1.50x the memo in upload (also with a fair share of the fresh pieces each).
-const SUPER_SEED = { minBytes: 1024 * 1024, aheadMs: 250, starveMs: 500 };
+// before it is also shown pieces that other receivers have or are being sent. WebTorrent keeps
+// about a second of its download rate requested, so a lone receiver shown 250 ms ahead waited
+// on reveals (a raw receiver took 1.18x as long as from a raw sharer, 1.12x with a second).
+const SUPER_SEED = { minBytes: 1024 * 1024, aheadMs: 1000, starveMs: 500 };
 
 let config = null;
 let trackerOptions = null; // shared with the client, so configure() reaches torrents added later
@@ -456,14 +456,17 @@ function watchTrackers() {
  * memo's size uploaded; rarest-first alone, 2.3×). Instead it opens each wire with a bitfield
  * of a few pieces nobody has yet and sends a `have` for a fresh one each time the receiver
  * completes one; receivers get the rest from each other, as they announce every piece they
- * complete. A receiver is never left waiting on pieces only the sharer has. It is shown more
+ * complete. It is shown more
  * - while some piece has gone to nobody yet, to keep SUPER_SEED.minBytes (or aheadMs of its
  *   rate) requested from us: a lone receiver is shown every piece in time, at full speed;
- * - once it has nothing shown left to fetch from us, when every piece it lacks is one that
- *   only we have (shown to others, not completed yet): those;
- * - once it has been idle so for SUPER_SEED.starveMs with no piece completed (it may not
- *   reach the peers that have them): pieces it lacks, those fewest peers have first, and from
- *   then on like a lone receiver, until it completes a piece it got from someone else.
+ * - once it has nothing shown left to fetch from us and has been idle so for
+ *   SUPER_SEED.starveMs with no piece completed (it may not reach the peers that have them, or
+ *   the pieces it lacks are still on their way to another receiver): pieces it lacks, those
+ *   fewest peers have first, and from then on like a lone receiver, until it completes a piece
+ *   it got from someone else.
+ * Pieces on their way to another receiver are not shown again at once: with a second's worth
+ * shown to the first receiver of several, that sent up to 1.5x the memo (three receivers of
+ * 4 MiB); waiting for that receiver to pass them on, 1.00-1.25x.
  * Receivers need nothing special: to them the sharer is a peer that has some pieces, and more
  * later. Uses only the wires' public messages (bitfield, have), but replaces the wire's
  * haveAll/bitfield, which WebTorrent calls once on each new wire.
@@ -528,7 +531,6 @@ function superSeed(torrent) {
     const rarest = () => hidden.sort((x, y) => holders[x] - holders[y] || x - y).slice(0, room);
     if (peer.fed) return rarest();
     if (outstanding > 0) return []; // busy with pieces from us
-    if (hidden.every((index) => !holders[index])) return rarest(); // nobody else can send them
     const idle = now - peer.lastPiece;
     if (idle >= SUPER_SEED.starveMs) {
       peer.fed = true; // fed like a lone receiver until it completes a piece from someone else
