@@ -38,10 +38,12 @@ class NoRoom(Exception):
 
 @dataclass(frozen=True)
 class Received:
-    """A memo saved from a fetch; `duplicate` when this browser had it already."""
+    """A memo saved from a fetch with its audio Blob as saved; `duplicate` (and no audio) when
+    this browser had it already."""
 
     memo: Memo
     duplicate: bool = False
+    audio: Any = None
 
 
 class Sharing:
@@ -210,4 +212,4 @@ class Sharing:
         except store.StorageFull as full:
             raise NoRoom(audio, memo.download_name) from full
         self.seeding.add(link.infohash)  # the finished torrent seeds on while the app is open
-        return Received(saved, duplicate)
+        return Received(saved, duplicate, None if duplicate else audio)

@@ -79,6 +79,13 @@ AUDIO_HASHES = """async () => {
 }"""
 
 
+SHA256_OF_URL = """async (url) => {
+  const bytes = await (await fetch(url)).arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}"""
+
+
 def library(page: Page) -> list[dict]:
     """Title, description, duration, size and SHA-256 of every memo's stored audio."""
     return page.evaluate(AUDIO_HASHES)
@@ -154,6 +161,9 @@ def test_a_recorded_memo_travels_to_another_browser(site: Site, launch):
     expect(b.get_by_label("Description")).to_have_value(description.strip())
     [sent], [got] = library(a), library(b)
     assert got["sha256"] == sent["sha256"] and got["size"] == sent["size"] > 1000
+    # The memo view, shown from what the fetch just saved, offers exactly the sharer's audio.
+    href = b.get_by_role("link", name="Download").get_attribute("href")
+    assert b.evaluate(SHA256_OF_URL, href) == sent["sha256"]
     assert (got["title"], got["description"], got["mime"]) == (
         sent["title"],
         sent["description"],

@@ -95,6 +95,7 @@ class App:
             show(self.library.section, view is self.library)
         self.current = view
         await view.enter(route)
+        self.shell.take_handoff(route)  # unclaimed (another route came first): never kept for later
         show(view.section, True)
         by_id("boot-message").hidden = True
         if route.name == "not_found":

@@ -197,7 +197,9 @@ class FetchView:
             return
         fetch.saved()
         self._update()
-        self.shell.navigate(routes.memo(received.memo.id))
+        # The memo view is handed what was just saved rather than reading it back (~5 ms).
+        handoff = None if received.audio is None else (received.memo, received.audio)
+        self.shell.navigate(routes.memo(received.memo.id), handoff)
         self.shell.status.show(t("fetch.already") if received.duplicate else t("fetch.done"))
 
     # ------------------------------------------------------------ actions

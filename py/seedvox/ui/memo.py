@@ -43,7 +43,7 @@ class MemoView:
         self.description_field: Any = None
 
     async def enter(self, route: routes.Route) -> None:
-        found = await store.open_memo(route.params["id"])
+        found = self.shell.take_handoff(route) or await store.open_memo(route.params["id"])
         if found is None:
             self._render_missing()
             return

@@ -21,6 +21,7 @@ class Shell:
         self.storage_persisted = False  # the browser granted persistent storage
         self.status = Status(self.report)
         self._dialog = by_id("confirm")
+        self._handoff: tuple[str, Any] | None = None
 
     def report(self, error: BaseException) -> None:
         """Show an unexpected error to the user and keep the app running."""
@@ -32,8 +33,16 @@ class Shell:
         action = (t("record.download"), lambda: platform.download_blob(blob, filename))
         self.status.show(text, action, seconds=None, error=True)
 
-    def navigate(self, route: routes.Route) -> None:
-        window.location.hash = routes.href(route)
+    def navigate(self, route: routes.Route, handoff: Any = None) -> None:
+        """Go to `route`; `handoff` is data its view would otherwise read again (take_handoff)."""
+        href = routes.href(route)
+        self._handoff = None if handoff is None else (href, handoff)
+        window.location.hash = href
+
+    def take_handoff(self, route: routes.Route) -> Any:
+        """What navigate() was handed for this very route, once; None otherwise."""
+        handoff, self._handoff = self._handoff, None
+        return handoff[1] if handoff and handoff[0] == routes.href(route) else None
 
     async def confirm(self, text: str, ok_label: str) -> bool:
         """A modal yes/no question; True when the user confirmed."""
