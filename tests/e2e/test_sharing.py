@@ -182,6 +182,32 @@ def test_a_recorded_memo_travels_to_another_browser(site: Site, launch):
     assert uploaded_bytes(a) >= sent["size"] * 0.9
 
 
+TORRENTS_JS = """async () => {
+  const url = new URL("./js/torrent.js", document.baseURI).href;
+  return (await import(url)).list();  // the app's own adapter: the same module instance
+}"""
+
+
+def test_a_receiver_passes_the_memo_on_after_the_sharer_left(site: Site, launch, tmp_path: Path):
+    a_device = launch("a")
+    a = open_app(a_device.page(), site.url)
+    import_file(a, tone_wav(tmp_path / "relay.wav", seconds=6))  # ~1.2 MB: several pieces
+    open_memo(a, "relay")
+    link = share(a)
+    [sent] = library(a)
+    b = launch("b").page()
+    receive(b, link, "relay")
+    a_device.close()
+
+    # C can only get it from B, which seeds on what it downloaded while the app is open.
+    c = launch("c").page()
+    receive(c, link, "relay")
+    [got] = library(c)
+    assert (got["sha256"], got["size"]) == (sent["sha256"], sent["size"])
+    [seeding] = b.evaluate(TORRENTS_JS)
+    assert seeding["done"] and seeding["uploaded"] >= sent["size"]
+
+
 def test_three_receivers_at_once_trade_pieces(site: Site, launch, tmp_path: Path):
     a = open_app(launch("a").page(), site.url)
     import_file(a, tone_wav(tmp_path / "swarm.wav", seconds=22))  # ~4.2 MB
