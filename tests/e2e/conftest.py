@@ -3,7 +3,9 @@ bittorrent-tracker on loopback, and separate Chromium processes (one per "device
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import re
 import shutil
@@ -421,7 +423,9 @@ def assert_plays(page: Page) -> None:
     expect(button(page, "Play")).to_be_visible(timeout=30_000)
 
 
-IDB_READ = """async ({store, audio}) => {
+# One store of the app's database, as its rows. A Blob does not survive page.evaluate, so each
+# is handed over as {size, type, base64}: tests hash and slice the bytes in Python.
+IDB_ROWS = """async (store) => {
   const db = await new Promise((resolve, reject) => {
     const request = indexedDB.open("seedvox");
     request.onsuccess = () => resolve(request.result);
@@ -433,51 +437,83 @@ IDB_READ = """async ({store, audio}) => {
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
-    if (!audio) return rows;
-    const hex = (buf) =>
-      [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
-    return Promise.all(rows.map(async ({id, blob}) => {
-      const bytes = await blob.arrayBuffer();
-      const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
-      let decoded = null;
-      try {
-        const buffer = await new OfflineAudioContext(1, 1, 48000).decodeAudioData(bytes.slice(0));
-        decoded = buffer.duration;
-      } catch (error) {
-        decoded = String(error);
+    const base64 = (blob) => new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result.slice(reader.result.indexOf(",") + 1));
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    });
+    return Promise.all(rows.map(async (row) => {
+      const out = { ...row };
+      for (const [name, value] of Object.entries(row)) {
+        if (value instanceof Blob) {
+          out[name] = { size: value.size, type: value.type, base64: await base64(value) };
+        }
       }
-      return {id, size: blob.size, type: blob.type, sha256, decoded};
+      return out;
     }));
   } finally {
     db.close();
   }
 }"""
 
+# Seconds of audio Chromium decodes from the bytes (base64), or the error it gave.
+DECODE_JS = """async (b64) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  try {
+    return (await new OfflineAudioContext(1, 1, 48000).decodeAudioData(bytes.buffer)).duration;
+  } catch (error) {
+    return String(error);
+  }
+}"""
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    data: bytes
+    type: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def idb_rows(page: Page, store: str) -> list[dict]:
+    """Rows of one store of the app's IndexedDB; each Blob in them as a StoredBlob."""
+    rows = page.evaluate(IDB_ROWS, store)
+    for row in rows:
+        for name, value in row.items():
+            if isinstance(value, dict) and value.keys() == {"size", "type", "base64"}:
+                row[name] = StoredBlob(base64.b64decode(value["base64"]), value["type"])
+                assert len(row[name].data) == value["size"]
+    return rows
+
 
 def stored_memos(page: Page) -> list[dict]:
     """Rows of the `memos` store (metadata), as the app stored them."""
-    return page.evaluate(IDB_READ, {"store": "memos", "audio": False})
+    return idb_rows(page, "memos")
 
 
 def stored_audio(page: Page) -> dict[str, dict]:
     """id -> {size, type, sha256, decoded (seconds, decoded by Chromium)} for the `audio` store."""
-    rows = page.evaluate(IDB_READ, {"store": "audio", "audio": True})
-    for row in rows:
-        if isinstance(row["decoded"], int | float):  # JSON turns 3.0 into 3
-            row["decoded"] = float(row["decoded"])
-    return {row["id"]: row for row in rows}
+    out = {}
+    for row in idb_rows(page, "audio"):
+        blob: StoredBlob = row["blob"]
+        decoded = page.evaluate(DECODE_JS, base64.b64encode(blob.data).decode())
+        if isinstance(decoded, int | float):  # JSON turns 3.0 into 3
+            decoded = float(decoded)
+        out[row["id"]] = {
+            "size": len(blob.data),
+            "type": blob.type,
+            "sha256": blob.sha256,
+            "decoded": decoded,
+        }
+    return out
 
 
 def stored_chunks(page: Page) -> int:
     """How many recording chunks are waiting in IndexedDB."""
-    return len(
-        page.evaluate(
-            IDB_READ.replace(
-                "if (!audio) return rows;", "if (!audio) return rows.map((r) => r.seq);"
-            ),
-            {"store": "chunks", "audio": False},
-        )
-    )
+    return len(idb_rows(page, "chunks"))
 
 
 def memo_id_from_url(page: Page) -> str:

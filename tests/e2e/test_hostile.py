@@ -23,7 +23,16 @@ from playwright.sync_api import Page, expect
 
 from tests.hostile_links import HASH, HOSTILE_LINKS, KEY
 
-from .conftest import Site, button, fresh_status, mark_status, memo_list, open_app, open_memo
+from .conftest import (
+    Site,
+    button,
+    fresh_status,
+    idb_rows,
+    mark_status,
+    memo_list,
+    open_app,
+    open_memo,
+)
 from .test_sharing import import_file, library, share, tone_wav, uploaded_bytes
 
 pytestmark = pytest.mark.e2e
@@ -81,23 +90,6 @@ INJECTED_JS = """() => {
   };
 }"""
 
-SHARES_JS = """async () => {
-  const db = await new Promise((resolve, reject) => {
-    const request = indexedDB.open('seedvox');
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  try {
-    return await new Promise((resolve, reject) => {
-      const request = db.transaction(['shares'], 'readonly').objectStore('shares').getAll();
-      request.onsuccess = () => resolve(request.result.map((r) => ({
-        infoHash: r.infoHash, role: r.role, memoId: r.memoId})));
-      request.onerror = () => reject(request.error);
-    });
-  } finally {
-    db.close();
-  }
-}"""
 
 OPFS_JS = """async () => {
   const names = [];
@@ -181,7 +173,10 @@ def refusal(page: Page, timeout: float = FETCH_TIMEOUT_MS) -> str:
 
 
 def stored_shares(page: Page) -> list[dict]:
-    return page.evaluate(SHARES_JS)
+    return [
+        {"infoHash": row["infoHash"], "role": row["role"], "memoId": row.get("memoId")}
+        for row in idb_rows(page, "shares")
+    ]
 
 
 def check_refused(

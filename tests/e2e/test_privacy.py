@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import Site, open_app, open_memo, wait_for_sw_control
+from .conftest import Site, idb_rows, open_app, open_memo, wait_for_sw_control
 from .test_hostile import raw_device, rename
 from .test_sharing import import_file, library, receive, share, tone_wav
 
@@ -57,26 +57,6 @@ FIND_JS = """(needles) => {
   return needles.map((b64) => {
     const needle = text(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
     return { inData: data.includes(needle), inTorrentFile: meta.includes(needle) };
-  });
-}"""
-
-# Windows of the memo's stored audio (as the sharer's library holds it), base64.
-AUDIO_WINDOWS_JS = """async (offsets) => {
-  const db = await new Promise((resolve, reject) => {
-    const request = indexedDB.open('seedvox');
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  const [row] = await new Promise((resolve, reject) => {
-    const request = db.transaction(['audio'], 'readonly').objectStore('audio').getAll();
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  db.close();
-  const bytes = new Uint8Array(await row.blob.arrayBuffer());
-  return offsets.map((at) => {
-    const start = at < 0 ? bytes.length + at : at;
-    return btoa(String.fromCharCode(...bytes.subarray(start, start + 32)));
   });
 }"""
 
@@ -184,7 +164,10 @@ def test_the_tracker_and_a_plain_client_see_only_ciphertext(site: Site, launch, 
     assert got["name"] == "memo.svx" and got["files"] == ["memo.svx"], got
     assert got["sha256"] != memo["sha256"], "the plain client received the audio itself"
     assert got["length"] > memo["size"]  # header and GCM tags, encrypted
-    windows = a.evaluate(AUDIO_WINDOWS_JS, [0, 44, 1000, 50_000, memo["size"] // 2, -32])
+    [stored] = idb_rows(a, "audio")
+    audio = stored["blob"].data
+    starts = (0, 44, 1000, 50_000, len(audio) // 2, len(audio) - 32)
+    windows = [audio[at : at + 32] for at in starts]
     needles = {
         "title": TITLE.encode(),
         "title token": b"9f3k",
@@ -194,7 +177,7 @@ def test_the_tracker_and_a_plain_client_see_only_ciphertext(site: Site, launch, 
         '"title"': b'"title"',
         "audio magic RIFF": b"RIFF",
         "key": base64.urlsafe_b64decode(key + "="),
-        **{f"audio window {i}": base64.b64decode(w) for i, w in enumerate(windows)},
+        **{f"audio window {i}": window for i, window in enumerate(windows)},
     }
     # Control: the search finds 32 bytes the client did receive.
     received = c.evaluate("() => btoa(String.fromCharCode(...window.fetched.subarray(99, 131)))")

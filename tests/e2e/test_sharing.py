@@ -24,6 +24,7 @@ from .conftest import (
     chromium_args,
     fresh_status,
     heap_nodes,
+    idb_rows,
     mark_status,
     memo_items,
     memo_list,
@@ -54,35 +55,21 @@ def tone_wav(path: Path, seconds: float, rate: int = 48_000) -> Path:
     return path
 
 
-AUDIO_HASHES = """async () => {
-  const db = await new Promise((resolve, reject) => {
-    const request = indexedDB.open("seedvox");
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  const all = (store) => new Promise((resolve, reject) => {
-    const request = db.transaction([store], "readonly").objectStore(store).getAll();
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  const memos = await all("memos");
-  const audio = new Map((await all("audio")).map((row) => [row.id, row.blob]));
-  db.close();
-  const hex = (buf) =>
-    [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return Promise.all(memos.filter((m) => !m.deleted).map(async (m) => {
-    const blob = audio.get(m.id);
-    const bytes = blob ? await blob.arrayBuffer() : null;
-    const sha256 = bytes ? hex(await crypto.subtle.digest("SHA-256", bytes)) : null;
-    return {title: m.title, description: m.description, duration: m.duration, mime: m.mime,
-            size: blob ? blob.size : 0, sha256};
-  }));
-}"""
-
-
 def library(page: Page) -> list[dict]:
     """Title, description, duration, size and SHA-256 of every memo's stored audio."""
-    return page.evaluate(AUDIO_HASHES)
+    audio = {row["id"]: row["blob"] for row in idb_rows(page, "audio")}
+    return [
+        {
+            "title": memo["title"],
+            "description": memo["description"],
+            "duration": memo["duration"],
+            "mime": memo["mime"],
+            "size": len(audio[memo["id"]].data) if memo["id"] in audio else 0,
+            "sha256": audio[memo["id"]].sha256 if memo["id"] in audio else None,
+        }
+        for memo in idb_rows(page, "memos")
+        if not memo.get("deleted")
+    ]
 
 
 def share(page: Page) -> str:
