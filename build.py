@@ -30,6 +30,7 @@ import time
 import tomllib
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -198,11 +199,15 @@ def vendor(out: Path) -> None:
     pyodide = fetch_npm(PYODIDE)
     target = out / "vendor" / "pyodide"
     target.mkdir(parents=True)
-    for name in PYODIDE_FILES[:-1]:
-        shutil.copy2(pyodide / name, target / name)
     micropip = fetch_wheel(MICROPIP)
     shutil.copy2(micropip, target / micropip.name)
-    (target / "pyodide-lock.json").write_text(trimmed_lockfile(pyodide, micropip))
+    for name in PYODIDE_FILES:
+        if name == "python_stdlib.zip":
+            write_stdlib_zip(target / name)
+        elif name == "pyodide-lock.json":
+            (target / name).write_text(trimmed_lockfile(pyodide, micropip))
+        else:
+            shutil.copy2(pyodide / name, target / name)
 
     pyscript = fetch_npm(PYSCRIPT)
     shutil.copytree(pyscript / "dist", out / "vendor" / "pyscript", ignore=ignore_maps)
@@ -283,24 +288,29 @@ def write_icons(out: Path) -> None:
     (icons / "maskable-512.png").write_bytes(draw_icon(512, maskable=True))
 
 
-# Compiles every .py under /build (a host folder) with Pyodide's own CPython, beside each
-# source in __pycache__, as checked-hash pycs: valid whatever the files' mtimes, and when a
-# source differs from what was compiled, Python compiles the source instead of running stale code.
-PYC_COMPILER = """
+# Runs Python code in the Pyodide we ship, in node (the host's Python is not 3.14): argv is
+# [Pyodide's folder/, a host folder to mount at /build, the code, *args for Python's `args`].
+IN_PYODIDE = """
 import { pathToFileURL } from "node:url";
-const [indexURL, root] = process.argv.slice(1);
+const [indexURL, root, code, ...args] = process.argv.slice(1);
 const { loadPyodide } = await import(pathToFileURL(indexURL + "pyodide.mjs"));
 const pyodide = await loadPyodide({ indexURL, stdout: console.error });
 pyodide.FS.mkdirTree("/build");
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root }, "/build");
-pyodide.runPython(`
+pyodide.globals.set("args", pyodide.toPy(args));
+pyodide.runPython(code);
+"""
+
+# Checked-hash pycs: valid whatever the files' mtimes, and when a source differs from what was
+# compiled, Python compiles the source instead of running stale code.
+COMPILE_CHECKED = """
 import importlib.util, marshal, py_compile
 from pathlib import Path
 
-for source in sorted(Path("/build").rglob("*.py")):
-    cached = Path(importlib.util.cache_from_source(str(source)))
+
+def compile_checked(source, cached, dfile):
     py_compile.compile(
-        str(source), str(cached), dfile=source.relative_to("/build").as_posix(), doraise=True,
+        str(source), str(cached), dfile=dfile, doraise=True,
         invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
     )
     # What the import system checks before it uses a pyc instead of the source.
@@ -309,30 +319,51 @@ for source in sorted(Path("/build").rglob("*.py")):
     assert data[4:8] == (3).to_bytes(4, "little"), cached
     assert data[8:16] == importlib.util.source_hash(source.read_bytes()), cached
     marshal.loads(data[16:])
-`);
 """
+
+# Every .py under /build, compiled beside its source in __pycache__.
+PYC_COMPILER = (
+    COMPILE_CHECKED
+    + """
+for source in sorted(Path("/build").rglob("*.py")):
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    compile_checked(source, cached, dfile=source.relative_to("/build").as_posix())
+"""
+)
 
 
 def compile_pycs(sources: dict[str, bytes], cache: Path = CACHE / "pyc") -> dict[str, bytes]:
     """`{path: source}` -> `{path of its pyc: bytes}`, compiled by the Pyodide we ship (in
     node: the host's Python is not 3.14). Cached by the inputs; the output is deterministic."""
-    pyodide = fetch_npm(PYODIDE)
-    digest = hashlib.sha256((PYODIDE.sha256 + PYC_COMPILER).encode())
+    digest = hashlib.sha256((PYODIDE.sha256 + IN_PYODIDE + PYC_COMPILER).encode())
     for name in sorted(sources):
         digest.update(f"{name}\0{len(sources[name])}\0".encode() + sources[name])
-    work = cache / digest.hexdigest()[:16]
-    if not (work / ".done").exists():
-        if shutil.which("node") is None:
-            raise SystemExit("node is needed to compile the Python package: apt-get install nodejs")
-        shutil.rmtree(work, ignore_errors=True)
+
+    def compile_into(work: Path) -> None:
         for name, data in sources.items():
             (work / name).parent.mkdir(parents=True, exist_ok=True)
             (work / name).write_bytes(data)
         log(f"compiling {len(sources)} modules with Pyodide's CPython {PYODIDE_PYTHON}")
-        subprocess.run(
-            ["node", "--input-type=module", "-e", PYC_COMPILER, "--", f"{pyodide}/", str(work)],
-            check=True,
-        )
+        run_in_pyodide(PYC_COMPILER, work)
+
+    return cached_pycs(cache / digest.hexdigest()[:16], compile_into)
+
+
+def run_in_pyodide(code: str, root: Path, *args: str) -> None:
+    """Run `code` in the Pyodide we ship with `root` at /build (see IN_PYODIDE)."""
+    if shutil.which("node") is None:
+        raise SystemExit("node is needed to compile Python for the browser: apt-get install nodejs")
+    pyodide = fetch_npm(PYODIDE)
+    command = ["node", "--input-type=module", "-e", IN_PYODIDE, "--", f"{pyodide}/", str(root)]
+    subprocess.run([*command, code, *args], check=True)
+
+
+def cached_pycs(work: Path, fill: Callable[[Path], None]) -> dict[str, bytes]:
+    """The pycs `fill` writes under `work`, by path; made once, kept for later builds."""
+    if not (work / ".done").exists():
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        fill(work)
         (work / ".done").touch()
     return {p.relative_to(work).as_posix(): p.read_bytes() for p in sorted(work.rglob("*.pyc"))}
 
@@ -360,29 +391,70 @@ def pyscript_modules(pyscript: Path) -> dict[str, bytes]:
     return modules
 
 
-# Standard-library modules that boot imports beyond what bare Pyodide does: html (PyScript's
-# `pyscript.display`; its entities table alone took ~20 ms to compile), secrets and hmac (ids).
-# python_stdlib.zip holds sources only, so compiled copies go to the zip's root, which is found
-# before the stdlib on sys.path ('' = the folder PyScript unpacks into). Same bytes, compiled.
-# A package is copied whole ("html/"): a copy of part of it would hide the rest (micropip
-# imports html.parser).
-BOOT_STDLIB = ("html/", "secrets.py", "hmac.py")
+# Bare Pyodide compiles ~125 stdlib modules from source at every start (python_stdlib.zip holds
+# sources only): asyncio, ast, _pyodide, ... That was ~1.1 s of a ~1.7 s warm boot on this
+# machine. Seedvox ships the same zip plus a checked-hash pyc beside each module imported at
+# boot, which zipimport runs instead (it tries `x.pyc` before `x.py`; a pyc whose hash does not
+# match its source is ignored). Which modules: those in sys.modules after Pyodide starts, in
+# node, and after importing BOOT_IMPORTS, the stdlib modules our boot adds (datetime; html for
+# PyScript's `pyscript.display`; secrets and hmac for ids). test_boot checks that the app's
+# boot compiles none.
+BOOT_IMPORTS = ("datetime", "html", "secrets", "hmac")
+
+# Imports `args`, then compiles every module that came from python_stdlib.zip to /build, as
+# `x.pyc` for `x.py`: where zipimport looks.
+STDLIB_COMPILER = (
+    COMPILE_CHECKED
+    + """
+import importlib, sys, zipimport
+
+for name in args:
+    importlib.import_module(name)
+for module in list(sys.modules.values()):
+    spec = getattr(module, "__spec__", None)
+    if not isinstance(getattr(spec, "loader", None), zipimport.zipimporter):
+        continue  # built in or frozen: nothing to compile
+    name = spec.origin.removeprefix(spec.loader.archive + "/")
+    source = Path("/tmp/sources", name)
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_bytes(spec.loader.get_data(spec.origin))
+    # dfile: the path Python names when it compiles the source in the zip, for tracebacks.
+    compile_checked(source, Path(f"/build/{name}c"), dfile=spec.origin)
+"""
+)
+
+
+def stdlib_pycs(cache: Path = CACHE / "pyc") -> dict[str, bytes]:
+    """`{path in python_stdlib.zip of a pyc: bytes}` for the modules imported at boot, compiled
+    by the Pyodide we ship. Cached by its inputs; the output is deterministic."""
+    inputs = (PYODIDE.sha256, IN_PYODIDE, STDLIB_COMPILER, *BOOT_IMPORTS)
+    key = hashlib.sha256("\0".join(inputs).encode())
+
+    def compile_into(work: Path) -> None:
+        log(f"compiling the stdlib modules boot imports with Pyodide's CPython {PYODIDE_PYTHON}")
+        run_in_pyodide(STDLIB_COMPILER, work, *BOOT_IMPORTS)
+
+    return cached_pycs(cache / f"stdlib-{key.hexdigest()[:16]}", compile_into)
+
+
+def write_stdlib_zip(path: Path) -> None:
+    """Pyodide's python_stdlib.zip, its entries untouched, with stdlib_pycs() appended."""
+    shutil.copyfile(fetch_npm(PYODIDE) / "python_stdlib.zip", path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in stdlib_pycs().items():
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, data, zipfile.ZIP_DEFLATED)
 
 
 def package_files() -> dict[str, bytes]:
-    """What seedvox.zip holds: our package's and BOOT_STDLIB's sources with their pycs, and
-    pycs for PyScript's `pyscript` package (PyScript writes its sources at boot; the pycs wait
-    in __pycache__). Compiling at boot cost about as much as the rest of our start-up did."""
+    """What seedvox.zip holds: our package's sources with their pycs, and pycs for PyScript's
+    `pyscript` package (PyScript writes its sources at boot; the pycs wait in __pycache__).
+    Compiling at boot cost about as much as the rest of our start-up did."""
     ours = {
         path.relative_to(PY).as_posix(): path.read_bytes()
         for path in sorted((PY / "seedvox").rglob("*.py"))
     }
-    with zipfile.ZipFile(fetch_npm(PYODIDE) / "python_stdlib.zip") as stdlib:
-        ours |= {
-            name: stdlib.read(name)
-            for name in stdlib.namelist()
-            if name.startswith(BOOT_STDLIB) and name.endswith(".py")
-        }
     return {**ours, **compile_pycs({**ours, **pyscript_modules(fetch_npm(PYSCRIPT))})}
 
 

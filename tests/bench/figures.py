@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -232,9 +233,10 @@ NOISY_RUNS = 15
 def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
     app_url = ctx.app.url
     base_url = ctx.bench.url + "bench/pyodide.html"
+    own_url = ctx.bench.url + "bench/pyodide-app-runtime.html"
     cold: dict[str, list[float]] = {"app": [], "base": []}
     offline: dict[str, list[float]] = {"app": [], "base": []}
-    warm: dict[str, list[float]] = {"app": [], "base": []}
+    warm: dict[str, list[float]] = {"app": [], "base": [], "own": []}
     first_visit: dict[str, list[float]] = {"app": [], "app_page": [], "base": []}
     by_path: dict[str, int] = {}
     rows0: list[tuple[str, int, int]] = []
@@ -292,27 +294,31 @@ def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
     if "boot_warm" in wanted:
         # Warm: the HTTP cache holds everything and no service worker runs (blocked on both
         # sides), one unmeasured navigation after the first so the code caches are filled too.
+        # "own": the bare page on the app's runtime files, to show what the app costs over them.
+        urls = {"app": app_url, "base": base_url, "own": own_url}
         devices = {
-            "app": ctx.browsers.launch("app-warm", service_workers=False),
-            "base": ctx.browsers.launch("base-warm", service_workers=False),
+            side: ctx.browsers.launch(f"{side}-warm", service_workers=False) for side in urls
         }
         for _ in range(2):
-            h.goto_interactive(devices["app"].page, app_url)
-            h.goto_interactive(devices["base"].page, base_url)
+            for side, url in urls.items():
+                h.goto_interactive(devices[side].page, url)
 
-        def again(side: str, url: str) -> None:
+        def again(side: str) -> None:
             devices[side].page.goto("about:blank")
             settle()
-            warm[side].append(h.goto_interactive(devices[side].page, url)["interactive"])
+            warm[side].append(h.goto_interactive(devices[side].page, urls[side])["interactive"])
 
         for run in warm_runs:
-            warm_runs.pair(lambda: again("app", app_url), lambda: again("base", base_url))
-            h.log(f"warm run {run}: {warm['app'][-1]:.0f}/{warm['base'][-1]:.0f} ms")
+            warm_runs.pair(*(partial(again, side) for side in urls))
+            h.log(
+                f"warm run {run}: {warm['app'][-1]:.0f}/{warm['base'][-1]:.0f} ms, "
+                f"bare page on the app's runtime {warm['own'][-1]:.0f} ms"
+            )
         for device in devices.values():
             device.close()
 
     figures = []
-    base_name = "bare Pyodide page (same files, runPython('1+1'))"
+    base_name = "bare Pyodide page (npm's stock Pyodide files, runPython('1+1'))"
     boots = (
         (
             "boot_warm",
@@ -341,6 +347,14 @@ def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
     )
     for key, name, times, baseline, runs, notes in boots:
         if key in wanted:
+            extra = {}
+            if times.get("own"):
+                app, own = runs.keep(times["app"]), runs.keep(times["own"])
+                notes += (
+                    f"; the same bare page on the app's own runtime files {median(own):.0f} ms,"
+                    f" app/that {paired(app, own):.2f}"
+                )
+                extra = {"bare_page_on_app_runtime": times["own"]}
             figures.append(
                 ratio_figure(
                     key,
@@ -351,6 +365,7 @@ def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
                     base_name + baseline,
                     notes=notes,
                     runs=runs,
+                    **extra,
                 )
             )
     if "first_visit_bytes" in wanted:

@@ -37,6 +37,9 @@ import build  # noqa: E402
 from tests.e2e.conftest import chromium_args, heap_nodes  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "pages"
+# How pages/pyodide.html imports Pyodide, and how its copy on the app's runtime files does.
+STOCK_IMPORT = '"./pyodide/pyodide.mjs"'
+APP_IMPORT = '"../vendor/pyodide/pyodide.mjs"'
 PREFIX = "/seedvox/"
 BOOT_TIMEOUT_MS = 60_000
 FETCH_TIMEOUT_MS = 120_000
@@ -180,7 +183,19 @@ def prepare_site(work: Path, tracker_url: str, dist: Path | None) -> Path:
         config = json.loads(config_path.read_text())
         config.update(trackers=[tracker_url], iceServers=[])
         config_path.write_text(json.dumps(config, indent=2))
-    shutil.copytree(PAGES, site / "bench")
+    bench = site / "bench"
+    shutil.copytree(PAGES, bench)
+    # The boot baseline: Pyodide's runtime files as npm ships them (the app's own differ: a
+    # trimmed lockfile, compiled stdlib modules), compressed for the server as the build's are.
+    stock = build.fetch_npm(build.PYODIDE)
+    (bench / "pyodide").mkdir()
+    for name in build.PYODIDE_FILES:
+        shutil.copy2(stock / name, bench / "pyodide" / name)
+    build.precompress(bench / "pyodide")
+    # The same page on the app's runtime files, to show what the app costs over those.
+    page = (bench / "pyodide.html").read_text()
+    assert STOCK_IMPORT in page
+    (bench / "pyodide-app-runtime.html").write_text(page.replace(STOCK_IMPORT, APP_IMPORT))
     return site
 
 

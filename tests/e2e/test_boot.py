@@ -109,43 +109,63 @@ GRAB_INTERPRETER = """(() => {
     hooks.main.onReady.add((wrap) => { window.__interpreter = wrap.interpreter; });
   });
 })();"""
-# Each module of our package, PyScript's and the stdlib copies imported by boot: its source file
-# (relative to the working folder) and that source's hash, computed by the runtime.
+# Each module imported by boot that Python could have compiled: its file (our package and
+# PyScript's relative to the working folder, the stdlib's inside python_stdlib.zip) and its
+# source's hash, computed by the runtime. Built-in and frozen modules have no source.
 SOURCE_HASHES = """
-import importlib.util, sys
+import importlib.util, sys, zipimport
 from pathlib import Path
-[
-    (str(Path(module.__file__).relative_to(Path.cwd())),
-     importlib.util.source_hash(Path(module.__file__).read_bytes()).hex())
-    for name, module in list(sys.modules.items())
-    if name.partition(".")[0] in ("seedvox", "pyscript", "html", "secrets", "hmac")
-    and str(getattr(module, "__file__", "")).endswith(".py")
-]
+found = []
+for name, module in list(sys.modules.items()):
+    spec = getattr(module, "__spec__", None)
+    loader = getattr(spec, "loader", None)
+    if isinstance(loader, zipimport.zipimporter):
+        # origin: the file zipimport ran, "x.pyc" or, compiled from source, "x.py".
+        source = spec.origin.removesuffix("c")
+        found.append(("stdlib", spec.origin.removeprefix(loader.archive + "/"),
+                      importlib.util.source_hash(loader.get_data(source)).hex()))
+    elif name.partition(".")[0] in ("seedvox", "pyscript") and getattr(module, "__file__", None):
+        path = Path(module.__file__)
+        found.append(("package", str(path.relative_to(Path.cwd())),
+                      importlib.util.source_hash(path.read_bytes()).hex()))
+found
 """
 
 
-def test_boot_imports_the_shipped_bytecode(launch, site):
-    """Every module of seedvox, of PyScript's own package and the stdlib modules boot adds to
-    bare Pyodide's has a pyc in seedvox.zip matching the source the runtime holds, so none is
-    compiled in the browser (PyScript writes its package's sources at boot; the rest come from
-    the zip)."""
-    with zipfile.ZipFile(site.root / "seedvox.zip") as archive:
-        shipped = {
-            entry.filename: archive.read(entry)[8:16].hex()
-            for entry in archive.infolist()
+def shipped_pycs(archive: Path) -> dict[str, str]:
+    """Each pyc in a zip: the source hash it was compiled from (hex)."""
+    with zipfile.ZipFile(archive) as opened:
+        return {
+            entry.filename: opened.read(entry)[8:16].hex()
+            for entry in opened.infolist()
             if entry.filename.endswith(".pyc")
         }
+
+
+def test_boot_imports_the_shipped_bytecode(launch, site):
+    """Every module boot imports (seedvox, PyScript's own package, and the stdlib, Pyodide's
+    start-up included) has a pyc shipped for the very source the runtime holds, so Python
+    compiles none in the browser. PyScript writes its package's sources at boot and their pycs
+    wait in seedvox.zip's __pycache__; the stdlib's sit beside their sources in
+    python_stdlib.zip, where zipimport looks first."""
+    package = shipped_pycs(site.root / "seedvox.zip")
+    stdlib = shipped_pycs(site.root / "vendor" / "pyodide" / "python_stdlib.zip")
     device = launch()
     device.context.add_init_script(GRAB_INTERPRETER)
     page = open_app(device.page(), site.url)
     modules = page.evaluate(f"__interpreter.runPython({SOURCE_HASHES!r}).toJs()")
-    sources = {source for source, _hash in modules}
-    assert {"pyscript/display.py", "seedvox/main.py", "seedvox/ui/app.py"} <= sources
-    assert {"html/entities.py", "secrets.py"} <= sources, "stdlib modules came from the zip"
-    for source, source_hash in modules:
+    sources = {(kind, source) for kind, source, _hash in modules}
+    assert {("package", "pyscript/display.py"), ("package", "seedvox/ui/app.py")} <= sources
+    assert {("stdlib", "asyncio/tasks.pyc"), ("stdlib", "html/__init__.pyc")} <= sources
+    assert len([kind for kind, _source in sources if kind == "stdlib"]) > 100
+    for kind, source, source_hash in modules:
         path = PurePosixPath(source)
-        pyc = str(path.parent / "__pycache__" / f"{path.stem}.cpython-314.pyc")
-        assert shipped.get(pyc) == source_hash, f"{source} has no matching pyc: compiled at boot"
+        if kind == "stdlib":
+            assert source.endswith(".pyc"), f"{source} was compiled at boot"
+            assert stdlib.get(source) == source_hash, f"{source} is not the pyc shipped for it"
+        else:
+            pyc = str(path.parent / "__pycache__" / f"{path.stem}.cpython-314.pyc")
+            assert package.get(pyc) == source_hash, f"{source}: no matching pyc, compiled at boot"
 
 
 def test_runtime_and_database_start_before_pyscript(launch, site):

@@ -25,29 +25,44 @@ def package() -> dict[str, bytes]:
     return build.package_files()
 
 
+CHECKED_HASH = (3).to_bytes(4, "little")  # pyc flags 0b11: hash-based, checked against the source
+
+
 @needs_node
 def test_every_module_ships_a_checked_hash_pyc(package: dict[str, bytes]):
     ours = [name for name in package if name.endswith(".py")]
     assert "seedvox/main.py" in ours
-    stdlib = [name for name in ours if not name.startswith("seedvox/")]
-    with zipfile.ZipFile(build.fetch_npm(build.PYODIDE) / "python_stdlib.zip") as zipped:
-        shadowed = {name.split("/")[0] for name in stdlib if "/" in name}
-        # A stdlib package ships whole or not at all: a partial copy hides the rest of it.
-        expected = [
-            name
-            for name in zipped.namelist()
-            if name.endswith(".py")
-            and (name in build.BOOT_STDLIB or name.split("/")[0] in shadowed)
-        ]
-    assert sorted(stdlib) == sorted(expected), "only these stdlib sources ship"
-    assert "html/parser.py" in stdlib
+    assert all(name.startswith("seedvox/") for name in ours), "no stdlib copies: see stdlib zip"
     pycs = [pyc_of(name) for name in ours]
     pycs += [pyc_of(name) for name in build.pyscript_modules(build.fetch_npm(build.PYSCRIPT))]
     assert sorted(pycs) == sorted(name for name in package if name.endswith(".pyc"))
     magics = {package[name][:4] for name in pycs}
     assert len(magics) == 1 and magics.pop()[2:] == b"\r\n"
-    # Flags 0b11: hash-based, checked against the source, so a stale pyc is never run.
-    assert {package[name][4:8] for name in pycs} == {(3).to_bytes(4, "little")}
+    # Checked: a pyc whose source changed is never run.
+    assert {package[name][4:8] for name in pycs} == {CHECKED_HASH}
+
+
+@needs_node
+def test_stdlib_zip_is_pyodides_plus_pycs_of_boot_imports(tmp_path: Path):
+    stock = build.fetch_npm(build.PYODIDE) / "python_stdlib.zip"
+    build.write_stdlib_zip(tmp_path / "one.zip")
+    build.write_stdlib_zip(tmp_path / "two.zip")
+    assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
+    with zipfile.ZipFile(stock) as original, zipfile.ZipFile(tmp_path / "one.zip") as shipped:
+        before = {entry.filename: original.read(entry) for entry in original.infolist()}
+        after = {entry.filename: shipped.read(entry) for entry in shipped.infolist()}
+    added = {name: data for name, data in after.items() if name not in before}
+    assert {name: after[name] for name in before} == before, "Pyodide's entries are untouched"
+    assert not [name for name in before if name.endswith(".pyc")], "Pyodide ships sources only"
+    # Pyodide's own start-up, then what our boot adds (BOOT_IMPORTS).
+    for name in ("asyncio/tasks", "_pyodide/_base", "ast", "datetime", "html/__init__", "secrets"):
+        assert f"{name}.pyc" in added
+    assert "html/parser.pyc" not in added and "unittest/case.pyc" not in added
+    assert all(name.endswith(".pyc") and name[:-1] in before for name in added)
+    # Checked-hash pycs; that each hash matches its source takes Python 3.14's source_hash,
+    # so test_boot checks it in the browser.
+    assert {data[4:8] for data in added.values()} == {CHECKED_HASH}
+    assert len({data[:4] for data in added.values()}) == 1
 
 
 @needs_node

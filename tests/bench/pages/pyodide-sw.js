@@ -3,11 +3,11 @@
 const CACHE = "bench-pyodide";
 const PRECACHE = [
   "./pyodide.html",
-  "../vendor/pyodide/pyodide.mjs",
-  "../vendor/pyodide/pyodide.asm.mjs",
-  "../vendor/pyodide/pyodide.asm.wasm",
-  "../vendor/pyodide/python_stdlib.zip",
-  "../vendor/pyodide/pyodide-lock.json",
+  "./pyodide/pyodide.mjs",
+  "./pyodide/pyodide.asm.mjs",
+  "./pyodide/pyodide.asm.wasm",
+  "./pyodide/python_stdlib.zip",
+  "./pyodide/pyodide-lock.json",
 ];
 
 self.addEventListener("install", (event) => {
