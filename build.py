@@ -288,17 +288,16 @@ def write_icons(out: Path) -> None:
     (icons / "maskable-512.png").write_bytes(draw_icon(512, maskable=True))
 
 
-# Runs Python code in the Pyodide we ship, in node (the host's Python is not 3.14): argv is
-# [Pyodide's folder/, a host folder to mount at /build, the code, *args for Python's `args`].
+# Runs Python code (top-level await allowed) in the Pyodide we ship, in node (the host's Python
+# is not 3.14): argv is [Pyodide's folder/, a host folder to mount at /build, the code].
 IN_PYODIDE = """
 import { pathToFileURL } from "node:url";
-const [indexURL, root, code, ...args] = process.argv.slice(1);
+const [indexURL, root, code] = process.argv.slice(1);
 const { loadPyodide } = await import(pathToFileURL(indexURL + "pyodide.mjs"));
 const pyodide = await loadPyodide({ indexURL, stdout: console.error });
 pyodide.FS.mkdirTree("/build");
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root }, "/build");
-pyodide.globals.set("args", pyodide.toPy(args));
-pyodide.runPython(code);
+await pyodide.runPythonAsync(code);
 """
 
 # Checked-hash pycs: valid whatever the files' mtimes, and when a source differs from what was
@@ -349,13 +348,13 @@ def compile_pycs(sources: dict[str, bytes], cache: Path = CACHE / "pyc") -> dict
     return cached_pycs(cache / digest.hexdigest()[:16], compile_into)
 
 
-def run_in_pyodide(code: str, root: Path, *args: str) -> None:
+def run_in_pyodide(code: str, root: Path) -> None:
     """Run `code` in the Pyodide we ship with `root` at /build (see IN_PYODIDE)."""
     if shutil.which("node") is None:
         raise SystemExit("node is needed to compile Python for the browser: apt-get install nodejs")
     pyodide = fetch_npm(PYODIDE)
     command = ["node", "--input-type=module", "-e", IN_PYODIDE, "--", f"{pyodide}/", str(root)]
-    subprocess.run([*command, code, *args], check=True)
+    subprocess.run([*command, code], check=True)
 
 
 def cached_pycs(work: Path, fill: Callable[[Path], None]) -> dict[str, bytes]:
@@ -393,31 +392,42 @@ def pyscript_modules(pyscript: Path) -> dict[str, bytes]:
 
 # Bare Pyodide compiles ~125 stdlib modules from source at every start (python_stdlib.zip holds
 # sources only): asyncio, ast, _pyodide, ... That was ~1.1 s of a ~1.7 s warm boot on this
-# machine. Seedvox ships the same zip plus a checked-hash pyc beside each module imported at
-# boot, which zipimport runs instead (it tries `x.pyc` before `x.py`; a pyc whose hash does not
-# match its source is ignored). Which modules: those in sys.modules after Pyodide starts, in
-# node, and after importing BOOT_IMPORTS, the stdlib modules our boot adds (datetime; html for
-# PyScript's `pyscript.display`; secrets and hmac for ids). test_boot checks that the app's
-# boot compiles none.
-BOOT_IMPORTS = ("datetime", "html", "secrets", "hmac")
+# machine. Seedvox ships the same zip plus a checked-hash pyc beside each module that boot or
+# the first QR code imports, which zipimport runs instead (it tries `x.pyc` before `x.py`; a
+# pyc whose hash does not match its source is ignored). Which modules: those loaded from the
+# zip once Pyodide has started, in node, and then run WARM_UP. test_boot and the QR code's
+# test check that the app compiles none of them.
+WARM_UP = """
+# Boot, beyond bare Pyodide: datetime; html (PyScript's pyscript.display); secrets, hmac (ids).
+import datetime, html, secrets, hmac
 
-# Imports `args`, then compiles every module that came from python_stdlib.zip to /build, as
-# `x.pyc` for `x.py`: where zipimport looks.
+# The first QR code (adapters.packages, core.qr): micropip installs segno's wheel; segno draws.
+sys.path.insert(0, str(next(Path("/build/.wheels").glob("micropip-*.whl"))))
+import micropip
+
+await micropip.install(f"emfs:{next(Path('/build/.wheels').glob('segno-*.whl'))}", deps=False)
+import segno
+
+segno.make("https://example.org/#/get/v1/", error="m", micro=False).svg_data_uri(scale=4)
+"""
+
+# Compiles every module that came from python_stdlib.zip to /build, as `x.pyc` for `x.py`:
+# where zipimport looks.
 STDLIB_COMPILER = (
     COMPILE_CHECKED
+    + "import sys, zipimport\n"
+    + WARM_UP
     + """
-import importlib, sys, zipimport
-
-for name in args:
-    importlib.import_module(name)
+stdlib = sys.modules["asyncio"].__spec__.loader.archive
 for module in list(sys.modules.values()):
     spec = getattr(module, "__spec__", None)
-    if not isinstance(getattr(spec, "loader", None), zipimport.zipimporter):
-        continue  # built in or frozen: nothing to compile
-    name = spec.origin.removeprefix(spec.loader.archive + "/")
+    loader = getattr(spec, "loader", None)
+    if not isinstance(loader, zipimport.zipimporter) or loader.archive != stdlib:
+        continue  # built in, frozen, or from a wheel
+    name = spec.origin.removeprefix(stdlib + "/")
     source = Path("/tmp/sources", name)
     source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_bytes(spec.loader.get_data(spec.origin))
+    source.write_bytes(loader.get_data(spec.origin))
     # dfile: the path Python names when it compiles the source in the zip, for tracebacks.
     compile_checked(source, Path(f"/build/{name}c"), dfile=spec.origin)
 """
@@ -425,14 +435,19 @@ for module in list(sys.modules.values()):
 
 
 def stdlib_pycs(cache: Path = CACHE / "pyc") -> dict[str, bytes]:
-    """`{path in python_stdlib.zip of a pyc: bytes}` for the modules imported at boot, compiled
-    by the Pyodide we ship. Cached by its inputs; the output is deterministic."""
-    inputs = (PYODIDE.sha256, IN_PYODIDE, STDLIB_COMPILER, *BOOT_IMPORTS)
+    """`{path in python_stdlib.zip of a pyc: bytes}` for the modules boot and the first QR code
+    import, compiled by the Pyodide we ship. Cached by its inputs; deterministic."""
+    wheels = [fetch_wheel(MICROPIP), fetch_wheel(SEGNO)]
+    inputs = [PYODIDE.sha256, IN_PYODIDE, STDLIB_COMPILER, *(sha256(w) for w in wheels)]
     key = hashlib.sha256("\0".join(inputs).encode())
 
     def compile_into(work: Path) -> None:
         log(f"compiling the stdlib modules boot imports with Pyodide's CPython {PYODIDE_PYTHON}")
-        run_in_pyodide(STDLIB_COMPILER, work, *BOOT_IMPORTS)
+        (work / ".wheels").mkdir()
+        for wheel in wheels:
+            shutil.copy2(wheel, work / ".wheels" / wheel.name)
+        run_in_pyodide(STDLIB_COMPILER, work)
+        shutil.rmtree(work / ".wheels")
 
     return cached_pycs(cache / f"stdlib-{key.hexdigest()[:16]}", compile_into)
 

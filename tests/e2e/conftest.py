@@ -520,3 +520,30 @@ def memo_id_from_url(page: Page) -> str:
     match = re.search(r"#/memo/(.+)$", page.url)
     assert match, page.url
     return match.group(1)
+
+
+# The app has no hook into its interpreter; tests take one from PyScript's public hooks.
+# Add with context.add_init_script before the app opens.
+GRAB_INTERPRETER = """(() => {
+  if (!document.baseURI.includes("/seedvox/")) return;
+  import(new URL("vendor/pyscript/core.js", document.baseURI).href).then(({ hooks }) => {
+    hooks.main.onReady.add((wrap) => { window.__interpreter = wrap.interpreter; });
+  });
+})();"""
+
+# Modules from python_stdlib.zip that Python compiled in the page: zipimport names the file it
+# ran, `x.pyc` (shipped by build.py) or, compiled from source, `x.py`.
+COMPILED_STDLIB = """
+import sys, zipimport
+sorted(
+    name for name, module in list(sys.modules.items())
+    if isinstance(getattr(getattr(module, "__spec__", None), "loader", None), zipimport.zipimporter)
+    and module.__spec__.loader.archive == sys.modules["asyncio"].__spec__.loader.archive
+    and not module.__spec__.origin.endswith(".pyc")
+)
+"""
+
+
+def compiled_stdlib(page: Page) -> list[str]:
+    """Standard-library modules the page's Python compiled from source (see GRAB_INTERPRETER)."""
+    return page.evaluate(f"__interpreter.runPython({COMPILED_STDLIB!r}).toJs()")

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.e2e.conftest import PREFIX, button, open_app, serve
+from tests.e2e.conftest import GRAB_INTERPRETER, PREFIX, button, open_app, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -102,13 +102,6 @@ def test_misconfigured_wasm_type_shows_an_alert(launch, dist: Path, tmp_path: Pa
         bad.stop()
 
 
-# The app has no hook into its interpreter; the test takes one from PyScript's public hooks.
-GRAB_INTERPRETER = """(() => {
-  if (!document.baseURI.includes("/seedvox/")) return;
-  import(new URL("vendor/pyscript/core.js", document.baseURI).href).then(({ hooks }) => {
-    hooks.main.onReady.add((wrap) => { window.__interpreter = wrap.interpreter; });
-  });
-})();"""
 # Each module imported by boot that Python could have compiled: its file (our package and
 # PyScript's relative to the working folder, the stdlib's inside python_stdlib.zip) and its
 # source's hash, computed by the runtime. Built-in and frozen modules have no source.

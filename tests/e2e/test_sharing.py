@@ -19,9 +19,11 @@ from playwright.sync_api import Page, expect
 from seedvox.core.qr import qr_data_uri
 
 from .conftest import (
+    GRAB_INTERPRETER,
     Site,
     button,
     chromium_args,
+    compiled_stdlib,
     fresh_status,
     heap_nodes,
     idb_rows,
@@ -329,8 +331,10 @@ def test_a_pasted_link_opens_the_share(site: Site, launch, tmp_path: Path):
 
 def test_qr_code_of_the_link_works_offline(site: Site, launch, tmp_path: Path):
     """The QR code is made in the browser by segno, installed with micropip from the site's own
-    wheels (precached: the network is off): the same image segno makes here for the link."""
+    wheels (precached: the network is off): the same image segno makes here for the link. The
+    stdlib modules that takes come compiled (build.py's WARM_UP)."""
     device = launch("a")
+    device.context.add_init_script(GRAB_INTERPRETER)
     a = open_app(device.page(), site.url)
     import_file(a, tone_wav(tmp_path / "Scan me.wav", seconds=1))
     open_memo(a, "Scan me")
@@ -342,6 +346,7 @@ def test_qr_code_of_the_link_works_offline(site: Site, launch, tmp_path: Path):
     image = a.get_by_role("img", name="QR code of the share link")
     expect(image).to_be_visible(timeout=20_000)
     assert image.get_attribute("src") == qr_data_uri(link)
+    assert compiled_stdlib(a) == []
     expect(a.get_by_role("button", name="Hide QR code")).to_have_attribute("aria-expanded", "true")
     a.get_by_role("button", name="Hide QR code").click()
     expect(image).to_be_hidden()
