@@ -395,8 +395,8 @@ def pyscript_modules(pyscript: Path) -> dict[str, bytes]:
 # machine. Seedvox ships the same zip plus a checked-hash pyc beside each module that boot or
 # the first QR code imports, which zipimport runs instead (it tries `x.pyc` before `x.py`; a
 # pyc whose hash does not match its source is ignored). Which modules: those loaded from the
-# zip once Pyodide has started, in node, and then run WARM_UP. test_boot and the QR code's
-# test check that the app compiles none of them.
+# zip once Pyodide has started, in node, and then run WARM_UP. Tests check that the page
+# compiles no stdlib module at boot, recording, sharing, receiving or drawing a QR code.
 WARM_UP = """
 # Boot, beyond bare Pyodide: datetime; html (PyScript's pyscript.display); secrets, hmac (ids).
 import datetime, html, secrets, hmac
@@ -442,7 +442,7 @@ def stdlib_pycs(cache: Path = CACHE / "pyc") -> dict[str, bytes]:
     key = hashlib.sha256("\0".join(inputs).encode())
 
     def compile_into(work: Path) -> None:
-        log(f"compiling the stdlib modules boot imports with Pyodide's CPython {PYODIDE_PYTHON}")
+        log(f"compiling the stdlib modules of WARM_UP with Pyodide's CPython {PYODIDE_PYTHON}")
         (work / ".wheels").mkdir()
         for wheel in wheels:
             shutil.copy2(wheel, work / ".wheels" / wheel.name)
