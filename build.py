@@ -437,14 +437,14 @@ for module in list(sys.modules.values()):
 def stdlib_pycs(cache: Path = CACHE / "pyc") -> dict[str, bytes]:
     """`{path in python_stdlib.zip of a pyc: bytes}` for the modules boot and the first QR code
     import, compiled by the Pyodide we ship. Cached by its inputs; deterministic."""
-    wheels = [fetch_wheel(MICROPIP), fetch_wheel(SEGNO)]
-    inputs = [PYODIDE.sha256, IN_PYODIDE, STDLIB_COMPILER, *(sha256(w) for w in wheels)]
+    pins = (MICROPIP, SEGNO)  # the wheels WARM_UP installs
+    inputs = [PYODIDE.sha256, IN_PYODIDE, STDLIB_COMPILER, *(pin.sha256 for pin in pins)]
     key = hashlib.sha256("\0".join(inputs).encode())
 
     def compile_into(work: Path) -> None:
         log(f"compiling the stdlib modules of WARM_UP with Pyodide's CPython {PYODIDE_PYTHON}")
         (work / ".wheels").mkdir()
-        for wheel in wheels:
+        for wheel in map(fetch_wheel, pins):
             shutil.copy2(wheel, work / ".wheels" / wheel.name)
         run_in_pyodide(STDLIB_COMPILER, work)
         shutil.rmtree(work / ".wheels")
