@@ -91,6 +91,8 @@ SEGNO = WheelPin(
     "segno", "1.6.6", "28c7d081ed0cf935e0411293a465efd4d500704072cdb039778a2ab8736190c7"
 )
 PYODIDE_PYTHON = "3.14"
+# The wheels' modules compiled (see WARM_UP), for the page to unpack into site-packages.
+WHEEL_PYCS = "wheels/compiled.zip"
 
 # The five files a static site needs from the pyodide package (shared/FACTS.md).
 PYODIDE_FILES = (
@@ -220,6 +222,7 @@ def vendor(out: Path) -> None:
     wheels.mkdir()
     segno = fetch_wheel(SEGNO)
     shutil.copy2(segno, wheels / segno.name)
+    write_zip(out / WHEEL_PYCS, pycs_under("site-packages/"))
 
 
 def ignore_maps(_directory: str, names: list[str]) -> list[str]:
@@ -397,6 +400,8 @@ def pyscript_modules(pyscript: Path) -> dict[str, bytes]:
 # pyc whose hash does not match its source is ignored). Which modules: those loaded from the
 # zip once Pyodide has started, in node, and then run WARM_UP. Tests check that the page
 # compiles no stdlib module at boot, recording, sharing, receiving or drawing a QR code.
+# The wheels' modules WARM_UP imports (micropip's, segno's) are compiled too, for the
+# __pycache__ beside their sources in site-packages, where the page unpacks them (WHEEL_PYCS).
 WARM_UP = """
 # Boot, beyond bare Pyodide: datetime; html (PyScript's pyscript.display); secrets, hmac (ids).
 import datetime, html, secrets, hmac
@@ -411,52 +416,76 @@ import segno
 segno.make("https://example.org/#/get/v1/", error="m", micro=False).svg_data_uri(scale=4)
 """
 
-# Compiles every module that came from python_stdlib.zip to /build, as `x.pyc` for `x.py`:
-# where zipimport looks.
-STDLIB_COMPILER = (
+# Compiles every module that came from python_stdlib.zip to /build/stdlib, as `x.pyc` for
+# `x.py` (where zipimport looks), and every module of a wheel (micropip's, on sys.path here,
+# and segno's, in site-packages) to /build/site-packages, as the `__pycache__` entry Python
+# looks for beside the source once the page has installed it in site-packages.
+WARM_UP_COMPILER = (
     COMPILE_CHECKED
     + "import sys, zipimport\n"
     + WARM_UP
     + """
+def compile_module(data, name, out, dfile):
+    source = Path("/tmp/sources", name)
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_bytes(data)
+    compile_checked(source, out, dfile=dfile)
+
+
 stdlib = sys.modules["asyncio"].__spec__.loader.archive
+site = next(path for path in sys.path if path.endswith("/site-packages"))
 for module in list(sys.modules.values()):
     spec = getattr(module, "__spec__", None)
     loader = getattr(spec, "loader", None)
-    if not isinstance(loader, zipimport.zipimporter) or loader.archive != stdlib:
-        continue  # built in, frozen, or from a wheel
-    name = spec.origin.removeprefix(stdlib + "/")
-    source = Path("/tmp/sources", name)
-    source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_bytes(loader.get_data(spec.origin))
-    # dfile: the path Python names when it compiles the source in the zip, for tracebacks.
-    compile_checked(source, Path(f"/build/{name}c"), dfile=spec.origin)
+    origin = getattr(spec, "origin", None) or ""
+    if isinstance(loader, zipimport.zipimporter) and loader.archive == stdlib:
+        name = origin.removeprefix(stdlib + "/")
+        # dfile: the path Python names when it compiles the source in the zip, for tracebacks.
+        compile_module(loader.get_data(origin), name, Path(f"/build/stdlib/{name}c"), origin)
+    elif origin.endswith(".py") and (".whl/" in origin or origin.startswith(site + "/")):
+        if isinstance(loader, zipimport.zipimporter):
+            name, data = origin.split(".whl/", 1)[1], loader.get_data(origin)
+        else:
+            name, data = origin.removeprefix(site + "/"), Path(origin).read_bytes()
+        out = Path("/build/site-packages", importlib.util.cache_from_source(name))
+        compile_module(data, f"site-packages/{name}", out, f"{site}/{name}")
 """
 )
 
 
-def stdlib_pycs(cache: Path = CACHE / "pyc") -> dict[str, bytes]:
-    """`{path in python_stdlib.zip of a pyc: bytes}` for the modules boot and the first QR code
-    import, compiled by the Pyodide we ship. Cached by its inputs; deterministic."""
+def warm_up_pycs(cache: Path = CACHE / "pyc") -> dict[str, bytes]:
+    """The pycs of the modules boot and the first QR code import, compiled by the Pyodide we
+    ship: `{"stdlib/<path in python_stdlib.zip>": bytes, "site-packages/<path>": bytes}`.
+    Cached by its inputs; deterministic."""
     pins = (MICROPIP, SEGNO)  # the wheels WARM_UP installs
-    inputs = [PYODIDE.sha256, IN_PYODIDE, STDLIB_COMPILER, *(pin.sha256 for pin in pins)]
+    inputs = [PYODIDE.sha256, IN_PYODIDE, WARM_UP_COMPILER, *(pin.sha256 for pin in pins)]
     key = hashlib.sha256("\0".join(inputs).encode())
 
     def compile_into(work: Path) -> None:
-        log(f"compiling the stdlib modules of WARM_UP with Pyodide's CPython {PYODIDE_PYTHON}")
+        log(f"compiling the modules WARM_UP imports with Pyodide's CPython {PYODIDE_PYTHON}")
         (work / ".wheels").mkdir()
         for wheel in map(fetch_wheel, pins):
             shutil.copy2(wheel, work / ".wheels" / wheel.name)
-        run_in_pyodide(STDLIB_COMPILER, work)
+        run_in_pyodide(WARM_UP_COMPILER, work)
         shutil.rmtree(work / ".wheels")
 
-    return cached_pycs(cache / f"stdlib-{key.hexdigest()[:16]}", compile_into)
+    return cached_pycs(cache / f"warm-up-{key.hexdigest()[:16]}", compile_into)
+
+
+def pycs_under(prefix: str) -> dict[str, bytes]:
+    """warm_up_pycs() under `prefix` ("stdlib/" or "site-packages/"), by their path there."""
+    return {
+        name.removeprefix(prefix): data
+        for name, data in warm_up_pycs().items()
+        if name.startswith(prefix)
+    }
 
 
 def write_stdlib_zip(path: Path) -> None:
-    """Pyodide's python_stdlib.zip, its entries untouched, with stdlib_pycs() appended."""
+    """Pyodide's python_stdlib.zip, its entries untouched, with its warm-up pycs appended."""
     shutil.copyfile(fetch_npm(PYODIDE) / "python_stdlib.zip", path)
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in stdlib_pycs().items():
+        for name, data in pycs_under("stdlib/").items():
             entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             entry.external_attr = 0o644 << 16
             archive.writestr(entry, data, zipfile.ZIP_DEFLATED)
@@ -519,9 +548,16 @@ def write_boot_hints(out: Path) -> None:
 
 
 def site_config(trackers: list[str], ice: list[dict], version: str) -> dict:
-    # `wheels`: what seedvox.adapters.packages installs with micropip on first use.
+    # `wheels`: what seedvox.adapters.packages installs with micropip on first use;
+    # `wheelPycs`: the zip of their compiled modules it unpacks into site-packages.
     wheels = {SEGNO.name: f"./wheels/{SEGNO.filename}"}
-    return {"version": version, "trackers": trackers, "iceServers": ice, "wheels": wheels}
+    return {
+        "version": version,
+        "trackers": trackers,
+        "iceServers": ice,
+        "wheels": wheels,
+        "wheelPycs": f"./{WHEEL_PYCS}",
+    }
 
 
 def content_hash(out: Path, skip: set[str]) -> str:

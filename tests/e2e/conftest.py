@@ -547,3 +547,38 @@ sorted(
 def compiled_stdlib(page: Page) -> list[str]:
     """Standard-library modules the page's Python compiled from source (see GRAB_INTERPRETER)."""
     return page.evaluate(f"__interpreter.runPython({COMPILED_STDLIB!r}).toJs()")
+
+
+# Modules from site-packages (the wheels micropip installs, and micropip) that were loaded, and
+# those of them Python compiled in the page. Pyodide never writes bytecode, so a checked-hash
+# pyc in __pycache__ that matches its source is build.py's, and the import system ran it.
+COMPILED_WHEELS = """
+import importlib.util, sys
+from pathlib import Path
+
+assert sys.dont_write_bytecode
+
+
+def ran_its_pyc(spec):
+    cached = Path(spec.cached)
+    if not cached.exists():
+        return False
+    data, source = cached.read_bytes(), Path(spec.origin).read_bytes()
+    checked = data[4:8] == (3).to_bytes(4, "little")
+    return checked and data[8:16] == importlib.util.source_hash(source)
+
+
+site = next(entry for entry in sys.path if entry.endswith("/site-packages"))
+specs = {
+    name: module.__spec__ for name, module in list(sys.modules.items())
+    if (getattr(getattr(module, "__spec__", None), "origin", None) or "").startswith(site + "/")
+    and module.__spec__.origin.endswith(".py")
+}
+[sorted(specs), sorted(name for name, spec in specs.items() if not ran_its_pyc(spec))]
+"""
+
+
+def compiled_wheels(page: Page) -> tuple[list[str], list[str]]:
+    """([site-packages modules loaded], [those compiled from source]) (see GRAB_INTERPRETER)."""
+    loaded, compiled = page.evaluate(f"__interpreter.runPython({COMPILED_WHEELS!r}).toJs()")
+    return loaded, compiled

@@ -24,6 +24,7 @@ from .conftest import (
     button,
     chromium_args,
     compiled_stdlib,
+    compiled_wheels,
     fresh_status,
     heap_nodes,
     idb_rows,
@@ -338,7 +339,8 @@ def test_a_pasted_link_opens_the_share(site: Site, launch, tmp_path: Path):
 def test_qr_code_of_the_link_works_offline(site: Site, launch, tmp_path: Path):
     """The QR code is made in the browser by segno, installed with micropip from the site's own
     wheels (precached: the network is off): the same image segno makes here for the link. The
-    stdlib modules that takes come compiled (build.py's WARM_UP)."""
+    stdlib modules that takes, and micropip's and segno's own, come compiled (build.py's
+    WARM_UP)."""
     device = launch("a")
     device.context.add_init_script(GRAB_INTERPRETER)
     a = open_app(device.page(), site.url)
@@ -353,6 +355,9 @@ def test_qr_code_of_the_link_works_offline(site: Site, launch, tmp_path: Path):
     expect(image).to_be_visible(timeout=20_000)
     assert image.get_attribute("src") == qr_data_uri(link)
     assert compiled_stdlib(a) == []
+    loaded, compiled = compiled_wheels(a)
+    assert {"micropip", "segno", "segno.encoder"} <= set(loaded)
+    assert compiled == []
     expect(a.get_by_role("button", name="Hide QR code")).to_have_attribute("aria-expanded", "true")
     a.get_by_role("button", name="Hide QR code").click()
     expect(image).to_be_hidden()

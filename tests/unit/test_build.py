@@ -67,6 +67,27 @@ def test_stdlib_zip_is_pyodides_plus_pycs_of_boot_imports(tmp_path: Path):
 
 
 @needs_node
+def test_wheel_pycs_are_for_the_wheels_sources_in_site_packages():
+    pycs = build.pycs_under("site-packages/")
+    sources: set[str] = set()
+    for pin in (build.MICROPIP, build.SEGNO):
+        with zipfile.ZipFile(build.fetch_wheel(pin)) as wheel:
+            sources |= {name for name in wheel.namelist() if name.endswith(".py")}
+    # What the first QR code imports: micropip, then segno (WARM_UP), each beside its source.
+    first_qr = ("micropip/__init__", "micropip/package_manager", "segno/__init__", "segno/encoder")
+    for module in first_qr:
+        folder, _, name = module.rpartition("/")
+        assert f"{folder}/__pycache__/{name}.cpython-314.pyc" in pycs
+    for path in pycs:
+        folder, _, name = path.rpartition("/__pycache__/")
+        assert f"{folder}/{name.removesuffix('.cpython-314.pyc')}.py" in sources, path
+    assert {data[4:8] for data in pycs.values()} == {CHECKED_HASH}
+    # None of them in the stdlib zip.
+    stdlib = build.pycs_under("stdlib/")
+    assert not [name for name in stdlib if name.startswith(("micropip", "segno"))]
+
+
+@needs_node
 def test_compiling_is_reproducible(tmp_path: Path):
     sources = {"pkg/__init__.py": b"", "pkg/mod.py": b"VALUE = {'a': (1, 2.5)}\n"}
     first = build.compile_pycs(sources, cache=tmp_path / "one")
