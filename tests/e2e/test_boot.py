@@ -109,10 +109,11 @@ SOURCE_HASHES = """
 import importlib.util, sys, zipimport
 from pathlib import Path
 found = []
+stdlib = sys.modules["asyncio"].__spec__.loader.archive
 for name, module in list(sys.modules.items()):
     spec = getattr(module, "__spec__", None)
     loader = getattr(spec, "loader", None)
-    if isinstance(loader, zipimport.zipimporter):
+    if isinstance(loader, zipimport.zipimporter) and loader.archive == stdlib:
         # origin: the file zipimport ran, "x.pyc" or, compiled from source, "x.py".
         source = spec.origin.removesuffix("c")
         found.append(("stdlib", spec.origin.removeprefix(loader.archive + "/"),
