@@ -63,12 +63,20 @@ def ratio_figure(
     notes: str = "",
     runs: Runs | None = None,
     detail: dict[str, Any] | None = None,
+    versus: tuple[str, str, list[float]] | None = None,
     **extra: list[float],
 ) -> Figure:
+    """`versus`: (samples key, what, times) of a second baseline from the same runs, reported
+    in the notes as app/that, not judged."""
+    if versus:
+        extra = {**extra, versus[0]: versus[2]}
     everything = {"all_app": a, "all_baseline": b, **(runs.record() if runs else {})}
     if runs:
         a, b = runs.keep(a), runs.keep(b)
         extra = {key: runs.keep(values) for key, values in extra.items()}
+    if versus:
+        other = extra[versus[0]]
+        notes += f"; {versus[1]} {median(other):.0f} ms, app/that {paired(a, other):.2f}"
     ratio = paired(a, b)
     return Figure(
         key=key,
@@ -347,14 +355,8 @@ def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
     )
     for key, name, times, baseline, runs, notes in boots:
         if key in wanted:
-            extra = {}
-            if times.get("own"):
-                app, own = runs.keep(times["app"]), runs.keep(times["own"])
-                notes += (
-                    f"; the same bare page on the app's own runtime files {median(own):.0f} ms,"
-                    f" app/that {paired(app, own):.2f}"
-                )
-                extra = {"bare_page_on_app_runtime": times["own"]}
+            own = "the same bare page on the app's own runtime files"
+            versus = ("bare_page_on_app_runtime", own, times["own"]) if times.get("own") else None
             figures.append(
                 ratio_figure(
                     key,
@@ -365,7 +367,7 @@ def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
                     base_name + baseline,
                     notes=notes,
                     runs=runs,
-                    **extra,
+                    versus=versus,
                 )
             )
     if "first_visit_bytes" in wanted:
@@ -518,12 +520,7 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
         sharer.close()
         receiver.close()
     sides = results[SIDES_SIZE]
-    kept = runs[SIDES_SIZE].keep
-    app, saved = kept(sides["app"]), kept(sides["base_saved"])
-    also_saved = (
-        f"; a raw WebTorrent page that also writes its Blob to IndexedDB {median(saved):.0f} ms, "
-        f"app/that {paired(app, saved):.2f}"
-    )
+    saving = "a raw WebTorrent page that also writes its Blob to IndexedDB"
     return [
         ratio_figure(
             f"fetch_{size // MIB}mib",
@@ -533,11 +530,10 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
             1.10,
             "raw WebTorrent page, same browsers and tracker",
             notes="receiver app already running; link opened in it (hash route) until the "
-            "memo's heading shows; baseline: benchFetch(infohash) until the Blob is complete"
-            + (also_saved if size == SIDES_SIZE else ""),
+            "memo's heading shows; baseline: benchFetch(infohash) until the Blob is complete",
             runs=runs[size],
             detail={"app_fetch_view_phases_per_run": phases[size]},
-            **({"raw_saved": sides["base_saved"]} if size == SIDES_SIZE else {}),
+            versus=("raw_saved", saving, sides["base_saved"]) if size == SIDES_SIZE else None,
         )
         for size in sizes
     ] + [
