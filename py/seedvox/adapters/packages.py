@@ -12,6 +12,7 @@ from pyscript import document
 from .interop import to_object
 
 _installed: set[str] = set()
+_compiled_unpacked = False
 
 
 class PackageError(Exception):
@@ -40,14 +41,15 @@ async def _unpack_compiled(path: str | None) -> None:
     """build.py's compiled modules of the wheels (checked-hash pycs, ignored should a source
     differ), into the __pycache__ folders of site-packages, so that importing micropip and
     segno does not compile them: a third of the first QR code's time (464 → 308 ms)."""
-    if not path or "wheelPycs" in _installed:
+    global _compiled_unpacked
+    if not path or _compiled_unpacked:
         return
     response = await js.fetch(_url(path))
     if not response.ok:
         raise PackageError(f"{path}: HTTP {response.status}")
     site = next(entry for entry in sys.path if entry.endswith("/site-packages"))
     pyodide_js.unpackArchive(await response.arrayBuffer(), "zip", to_object({"extractDir": site}))
-    _installed.add("wheelPycs")
+    _compiled_unpacked = True
 
 
 def _url(path: str) -> str:
