@@ -31,9 +31,11 @@ DONE_TIMEOUT_MS = 30_000
 # and startFetch(id, maxBytes) which records every callback in window.fetches[handle].
 SETUP_JS = """async () => {
   window.offersMade = 0;  // RTCPeerConnection offers this page created (answers not counted)
+  window.offerers = [];   // the connections that made them
   const createOffer = RTCPeerConnection.prototype.createOffer;
   RTCPeerConnection.prototype.createOffer = function (...args) {
     window.offersMade += 1;
+    window.offerers.push(this);
     return createOffer.apply(this, args);
   };
   window.t = await import(new URL('./js/torrent.js', document.baseURI).href);
@@ -228,12 +230,17 @@ def test_fetch_between_two_processes(launch, site, tracker_url):
         "name": "memo.weba", "length": MIB, "files": 1,
         "infoHash": shared["infoHash"], "torrentFile": None,
     }
+    # Two complete copies have nothing to trade: their connection closes, on both sides, and
+    # B's offers that nobody answered are dropped.
+    for page in (a, b):
+        page.wait_for_function("h => window.t.stats(h).peers === 0", arg=handle, timeout=5_000)
+    b.wait_for_function(
+        "() => window.offerers.every((pc) => pc.connectionState === 'closed')", timeout=5_000
+    )
     b_stats = stats(b, handle)
     assert b_stats["done"] and b_stats["progress"] == 1
-    assert b_stats["peers"] >= 1
     assert b.evaluate("() => window.t.list()") == [{
-        "infoHash": handle, "done": True,
-        "peers": b_stats["peers"], "uploaded": b_stats["uploaded"],
+        "infoHash": handle, "done": True, "peers": 0, "uploaded": b_stats["uploaded"],
     }]
     assert stats(a, handle)["uploaded"] >= MIB  # A was the only source
     # The seeder announced with numwant 0: it answered B's offer and never made one.
@@ -374,6 +381,30 @@ def test_swarm_of_three_receivers(launch, site):
     assert sum(traded) >= 1.5 * size
 
 
+def test_complete_copies_close_and_still_serve_a_later_receiver(launch, site):
+    """Once every copy is complete the sharer closes its connections (nothing to trade, and
+    each cost CPU for as long as the pages stayed open); both copies still answer a receiver
+    who comes later, which gets pieces from each and is then let go in turn."""
+    size = 4 * MIB  # A shows C 4 pieces of 16 at first: C asks B for most of the others
+    a = open_device(launch, "a", site)
+    b = open_device(launch, "b", site)
+    c = open_device(launch, "c", site)
+    c.evaluate(WIRE_LOG_JS)
+    shared = seed(a, size, 23)
+    handle = start_fetch(b, shared["infoHash"])
+    assert wait_done(b, handle)["hash"] == shared["sha256"]
+    for page in (a, b):
+        page.wait_for_function("h => window.t.stats(h).peers === 0", arg=handle, timeout=5_000)
+
+    assert wait_done(c, start_fetch(c, shared["infoHash"]))["hash"] == shared["sha256"]
+    log = c.evaluate("() => window.wireLog")
+    assert len([id_ for id_, _ in log if id_ in (BITFIELD, HAVE_ALL)]) == 2  # from A and B
+    assert stats(b, handle)["uploaded"] > 0  # B, complete and let go by A, served C
+    # The sharer lets go of C at once; B and C, receivers both, keep theirs for a minute.
+    a.wait_for_function("h => window.t.stats(h).peers === 0", arg=handle, timeout=5_000)
+    assert stats(b, handle)["peers"] == 1
+
+
 def test_super_seeding_lone_receiver_gets_everything(launch, site):
     """The sharer shows a receiver a few pieces at a time (a bitfield, then `have`s), never
     "have all"; alone, the receiver still gets every piece from it, each sent once."""
@@ -396,10 +427,14 @@ def test_super_seeding_lone_receiver_gets_everything(launch, site):
 
 def test_super_seeding_feeds_a_receiver_that_cannot_reach_the_others(launch, site):
     """C can only reach the sharer, which sees that B has every piece: C is shown nothing at
-    first, as if B would send it everything, and then, having completed nothing, all of it."""
+    first, as if B would send it everything, and then, having completed nothing, all of it.
+
+    A keeps its connection to the complete B only while some peer of A's lacks pieces: here
+    D, which started fetching and then froze (its page paused in the debugger)."""
     size = 2 * MIB
     a = open_device(launch, "a", site)
     b = open_device(launch, "b", site)
+    d = open_device(launch, "d", site)
     # B drops the offers the tracker relays once it has the memo, so nobody new reaches it.
     b.evaluate(
         """() => {
@@ -419,13 +454,18 @@ def test_super_seeding_feeds_a_receiver_that_cannot_reach_the_others(launch, sit
     c = open_device(launch, "c", site)
     c.evaluate(WIRE_LOG_JS)
     shared = seed(a, size, 19)
+    frozen = start_fetch(d, shared["infoHash"])
+    d.wait_for_function("h => window.fetches[h].info !== null", arg=frozen, polling=10)
+    debugger = d.context.new_cdp_session(d)
+    debugger.send("Debugger.enable")
+    debugger.send("Debugger.pause")  # at D's next task: the connection stays, D stays incomplete
     assert wait_done(b, start_fetch(b, shared["infoHash"]))["hash"] == shared["sha256"]
     b.evaluate("() => { window.dropOffers = true; }")
-    assert stats(a, shared["infoHash"])["peers"] == 1  # A still sees B, with every piece
+    assert stats(a, shared["infoHash"])["peers"] == 2  # A still sees B, with every piece, and D
 
     got = wait_done(c, start_fetch(c, shared["infoHash"]))
     assert got["hash"] == shared["sha256"]
-    assert stats(c, shared["infoHash"])["peers"] == 1  # only ever A
+    debugger.send("Debugger.resume")
     log = c.evaluate("() => window.wireLog")
     assert [bits for id_, bits in log if id_ == BITFIELD] == [0]
     assert [id_ for id_, _ in log].count(HAVE) == size // (256 * KIB)

@@ -12,6 +12,7 @@
 //   re-announce every few seconds while no piece data arrives.
 // - bittorrent-tracker reconnects a dropped tracker socket only after 10 s·2^n + up to 5 min;
 //   a watchdog reopens it within seconds instead.
+// - Connections between complete copies close once no peer lacks a piece (closeWhenAllComplete).
 // - A sharer super-seeds (BEP 16's idea): each receiver is told of a few pieces nobody has yet,
 //   so the sharer sends each piece about once and receivers trade the rest (SuperSeed).
 // - WebTorrent makes each round of block requests in requestIdleCallback (timeout 250 ms). A
@@ -35,6 +36,8 @@ const READ_SPAN = 4;
 // about a second of its download rate requested, so a lone receiver shown 250 ms ahead waited
 // on reveals (a raw receiver took 1.18x as long as from a raw sharer, 1.12x with a second).
 const SUPER_SEED = { minBytes: 1024 * 1024, aheadMs: 1000, starveMs: 500 };
+// A receiver's connections to complete peers, all complete as well, close after this long.
+const RECEIVER_LINGER_MS = 60_000;
 
 let config = null;
 let trackerOptions = null; // shared with the client, so configure() reaches torrents added later
@@ -112,6 +115,7 @@ export async function seed(blob, { name, pieceLength = DEFAULT_PIECE_LENGTH } = 
     });
     superSeed(torrent);
     releaseClosedPeers(torrent);
+    closeWhenAllComplete(torrent);
     torrent.on("error", (error) => (entries.get(torrent.infoHash)?.torrent === torrent
       ? forget(entries.get(torrent.infoHash)) : reject(error)));
   });
@@ -139,6 +143,7 @@ export async function reseed(torrentFile, blob) {
     entry.torrent = torrent;
     superSeed(torrent);
     releaseClosedPeers(torrent);
+    closeWhenAllComplete(torrent);
     torrent.on("error", (error) => {
       if (entries.get(torrent.infoHash)?.torrent === torrent) return forget(entry);
       // A duplicate is already being shared: that is what the caller wants.
@@ -193,6 +198,7 @@ export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onPie
     entry.torrent = torrent;
     promptRequests(torrent);
     releaseClosedPeers(torrent);
+    closeWhenAllComplete(torrent, RECEIVER_LINGER_MS);
     torrent.on("error", (error) => {
       if (entries.get(torrent.infoHash) === entry) return fail(entry, error.message);
       const existing = entries.get(torrent.infoHash);
@@ -225,6 +231,7 @@ export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onPie
       entry.done = true;
       clearInterval(entry.tick);
       clearTimeout(entry.progressTimer);
+      dropOffers(torrent); // complete: it answers offers and makes none
       // Hand out one Blob and serve the swarm from it, so the pieces are not held twice.
       entry.blob = entry.store.seal(torrent.files[0].type);
       const { onDone: done } = entry.callbacks;
@@ -381,6 +388,21 @@ function wsTrackers(torrent) {
 }
 
 /**
+ * Drop the offers nobody answered. bittorrent-tracker keeps each one, an RTCPeerConnection,
+ * for 50 s; in a page that had just received 10 memos their ~40 idle connections used ~14 ms
+ * of CPU a second until then.
+ */
+function dropOffers(torrent) {
+  for (const tracker of wsTrackers(torrent)) {
+    for (const [offerId, peer] of Object.entries(tracker.peers ?? {})) {
+      clearTimeout(peer.trackerTimeout);
+      peer.destroy();
+      delete tracker.peers[offerId];
+    }
+  }
+}
+
+/**
  * Each second until done: report progress and, while no piece data arrives, re-announce (see
  * REANNOUNCE). "No data" rather than "no peer": receivers waiting for the same absent sharer
  * connect to each other, and the sharer, announcing with numwant 0, only meets them through a
@@ -401,14 +423,7 @@ function tick(entry) {
     return;
   }
   if (now < entry.nextAnnounce || !torrent.discovery?.tracker) return;
-  // Offers nobody answered are dead; drop them so retries do not pile up peer connections.
-  for (const tracker of wsTrackers(torrent)) {
-    for (const [offerId, peer] of Object.entries(tracker.peers ?? {})) {
-      clearTimeout(peer.trackerTimeout);
-      peer.destroy();
-      delete tracker.peers[offerId];
-    }
-  }
+  dropOffers(torrent); // so that retries do not pile up peer connections
   torrent.discovery.tracker.update();
   entry.announces += 1;
   const slower = Math.max(0, entry.announces - REANNOUNCE.quick);
@@ -607,6 +622,53 @@ function promptRequests(torrent) {
 // ---------------------------------------------------------------- closed connections
 
 let iceTimerReleased = false;
+
+/**
+ * Two complete copies have nothing to trade, yet WebTorrent keeps their connection open for as
+ * long as both pages are (libtorrent closes such connections). Kept, each one cost ~1 ms of CPU
+ * a second on each side (measured: a page holding 10 received memos used 15-16 ms a second
+ * idle with them open, 5-6 with them closed) and counted towards Chromium's 500
+ * RTCPeerConnections a page.
+ * Once this torrent is complete and so is every peer it is connected to, its wires close:
+ * at once in a sharer's page, and after `lingerMs` of that in a receiver's. A super-seeding
+ * sharer counts the complete receivers it still sees as holders, and shows other receivers
+ * what nobody holds; a receiver cannot tell the sharer from a peer, so it waits: the sharer,
+ * which knows whether someone still lacks pieces, lets go first.
+ */
+function closeWhenAllComplete(torrent, lingerMs = 0) {
+  let queued = false;
+  let timer = null;
+  const complete = (wire) => {
+    for (let index = 0; index < torrent.pieces.length; index++) {
+      if (!wire.peerPieces.get(index)) return false;
+    }
+    return true;
+  };
+  const quiet = () => !torrent.destroyed && torrent.done && torrent.wires.length > 0
+    && torrent.wires.every(complete);
+  const check = () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => { // after WebTorrent's own handlers of the same message
+      queued = false;
+      if (!quiet()) {
+        clearTimeout(timer);
+        timer = null;
+      } else {
+        timer ??= setTimeout(() => {
+          timer = null;
+          if (quiet()) for (const wire of [...torrent.wires]) wire.destroy();
+        }, lingerMs);
+      }
+    });
+  };
+  torrent.on("wire", (wire) => {
+    for (const message of ["bitfield", "have", "have-all"]) wire.on(message, check);
+    wire.once("close", check);
+  });
+  torrent.on("done", check);
+  torrent.once("close", () => clearTimeout(timer));
+}
 
 /**
  * simple-peer, WebTorrent's WebRTC connection, restarts a timer (iceCompleteTimeout, 5 s) at
