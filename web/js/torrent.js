@@ -638,6 +638,8 @@ let iceTimerReleased = false;
 function closeWhenAllComplete(torrent, lingerMs = 0) {
   let queued = false;
   let timer = null;
+  // Not wire.isSeeder: WebTorrent 3's check skips an empty bitfield, so a new wire whose
+  // bitfield has not come yet counts as a seeder there.
   const complete = (wire) => {
     for (let index = 0; index < torrent.pieces.length; index++) {
       if (!wire.peerPieces.get(index)) return false;
