@@ -510,6 +510,48 @@ def test_thousand_memos_reseed_fast_and_stay_reachable(launch, site):
     assert a.evaluate("() => window.offersMade") == 0
 
 
+def test_tracker_replies_are_parsed_once_however_many_torrents(launch, site):
+    """bittorrent-tracker shares one socket among all torrents and, as shipped, every torrent
+    parses every reply on it to find its own: n torrents, n² parses (1,000 shared memos: a
+    million, seconds of the main thread at each start and re-announce). torrent.js has each
+    reply parsed once for all, plus once by the torrent it is for."""
+    count = 200
+    replies: list = []
+
+    def on_websocket(ws) -> None:
+        ws.on("framereceived", lambda frame: replies.append(frame))
+
+    a = open_device(launch, "a", site, on_websocket)
+    a.evaluate(
+        """() => {
+          window.replyParses = 0;
+          const parse = JSON.parse;
+          JSON.parse = function (text, ...rest) {
+            if (typeof text === "string" && text.includes('"action":"announce"')) {
+              window.replyParses += 1;
+            }
+            return parse.call(this, text, ...rest);
+          };
+        }"""
+    )
+    a.evaluate(
+        """async (n) => {
+          for (let i = 0; i < n; i++) {
+            await window.t.seed(window.makeBlob(1000 + i, i + 1), { name: `m${i}.weba` });
+          }
+        }""",
+        count,
+    )
+    wait_until(a, lambda: len(replies) >= count, 30, "the tracker to answer every announce")
+    seen = -1
+    while seen != len(replies):  # until no reply came for half a second
+        seen = len(replies)
+        a.wait_for_timeout(500)
+    parses = a.evaluate("() => window.replyParses")
+    print(f"\n{count} torrents: {len(replies)} tracker replies parsed {parses} times")
+    assert len(replies) <= parses <= 2 * len(replies)
+
+
 def test_sharer_reachable_soon_after_tracker_restart(launch, site, own_tracker):
     url = f"ws://127.0.0.1:{own_tracker['port']}"
     config = json.loads((site.root / "config.json").read_text())

@@ -45,6 +45,8 @@ let clientPromise = null;
 const entries = new Map(); // infoHash -> {torrent, blob, store, done, callbacks, ...}
 const kicks = new Map();   // tracker URL -> {attempt, at}
 let watchdog = null;
+const PARSED_ONCE = Symbol("seedvox: tracker messages parsed once");
+const decoder = new TextDecoder();
 
 // ---------------------------------------------------------------- configuration and client
 
@@ -287,6 +289,7 @@ export function list() {
 
 function track(entry) {
   entries.set(entry.torrent.infoHash, entry);
+  parseTrackerMessagesOnce(entry.torrent);
   entry.torrent.once("close", () => forget(entry));
   watchdog ??= setInterval(watchTrackers, WATCH_MS);
 }
@@ -385,6 +388,41 @@ function announceOptions(torrent) {
 function wsTrackers(torrent) {
   const client = torrent.discovery?.tracker;
   return client && !client.destroyed && Array.isArray(client._trackers) ? client._trackers : [];
+}
+
+/**
+ * bittorrent-tracker shares one WebSocket per tracker among all torrents, and each torrent's
+ * tracker object decodes and parses every message on it to find its own: with 1,000 shared
+ * memos, the 1,000 announce replies after a start cost a million parses, ~2 s of the page's
+ * main thread (and again at each re-announce), during which Record took seconds to respond.
+ * Patched once, on the library's prototype: a message is parsed once for all, and a tracker
+ * object whose torrent it is not for drops it as the original would after parsing. Its own
+ * tracker object gets the message through the original code, unchanged.
+ */
+function parseTrackerMessagesOnce(torrent) {
+  const [tracker] = wsTrackers(torrent);
+  const proto = tracker && Object.getPrototypeOf(tracker);
+  if (!proto || proto[PARSED_ONCE] || typeof proto._onSocketData !== "function") return;
+  const original = proto._onSocketData;
+  let lastData = null;
+  let lastMessage = null;
+  proto._onSocketData = function (data) {
+    // Every listener of a socket gets the same object, one after another.
+    if (data !== lastData) {
+      lastData = data;
+      try {
+        lastMessage = JSON.parse(typeof data === "string" ? data : decoder.decode(data));
+      } catch {
+        lastMessage = null;
+      }
+    }
+    const message = lastMessage;
+    const forOther = !this.destroyed && message?.action === "announce"
+      && typeof message.info_hash === "string" && message.info_hash !== this.client?._infoHashBinary;
+    if (!forOther) return original.call(this, data);
+    this.expectingResponse = false;
+  };
+  proto[PARSED_ONCE] = true;
 }
 
 /**
