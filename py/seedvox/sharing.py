@@ -21,6 +21,7 @@ from .core.sniff import SNIFF_BYTES, audio_type, same_container
 from .core.strings import t
 
 HEAD_READ = 1024  # bytes read at once from a received payload's start
+RESEED_BATCH = 20  # shares re-seeded between two yields to the person using the page
 
 
 class ShareError(Exception):
@@ -119,16 +120,31 @@ class Sharing:
                 self.seeding.discard(infohash)
 
     async def reseed_all(self) -> int:
-        """Seed again every shared memo not seeding yet: stored torrent files, no re-hashing."""
-        stored = await store.shares_to_seed()
-        items = interop.to_object([i for i in stored if str(i.infoHash) not in self.seeding])
-        for item in items:
-            # Same header + same audio + same key = the same ciphertext the torrent was made from.
-            plain = platform.join_blobs([item.header, item.blob])
-            item.blob = crypto.encrypted_source(plain, item.key, payload.PIECE_LENGTH)
-        seeded = await torrents.reseed_many(items)
-        self.seeding.update(seeded)
-        return len(seeded)
+        """Seed again every shared memo not seeding yet: stored torrent files, no re-hashing.
+
+        In small batches, each waiting until the page has nothing more urgent to do: re-seeding
+        1,000 shares costs the page's main thread seconds, and a click on Record right after a
+        start must not wait behind it."""
+        shares = [s for s in await store.shares_to_seed() if str(s.infoHash) not in self.seeding]
+        count = 0
+        for start in range(0, len(shares), RESEED_BATCH):
+            batch = shares[start : start + RESEED_BATCH]
+            await platform.yield_to_user()
+            blobs = await store.audio_of([str(share.memoId) for share in batch])
+            items = []
+            for share, audio in zip(batch, blobs, strict=True):
+                if audio is None:
+                    continue
+                # Same header + same audio + same key = the ciphertext the torrent was made from.
+                plain = platform.join_blobs([share.header, audio])
+                source = crypto.encrypted_source(plain, share.key, payload.PIECE_LENGTH)
+                items.append(
+                    {"infoHash": share.infoHash, "torrentFile": share.torrentFile, "blob": source}
+                )
+            seeded = await torrents.reseed_many(interop.to_object(items))
+            self.seeding.update(seeded)
+            count += len(seeded)
+        return count
 
     def stats(self, infohash: str) -> dict | None:
         return torrents.stats(infohash)

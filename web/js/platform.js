@@ -66,6 +66,13 @@ export function revokeUrl(url) {
   URL.revokeObjectURL(url);
 }
 
+/** Resolves once the page has nothing more urgent to do: long background work (re-seeding a
+ * large library) awaits it between steps, so that a click is never queued behind it. */
+export function yieldToUser() {
+  if (globalThis.scheduler?.postTask) return scheduler.postTask(() => {}, { priority: "background" });
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** A Blob made of parts (Uint8Arrays, Blobs) without copying the Blobs' bytes. */
 export function joinBlobs(parts, type = "") {
   return new Blob(parts, { type });

@@ -23,6 +23,11 @@ def is_secure_context() -> bool:
     return bool(js_platform.isSecureContext())
 
 
+async def yield_to_user() -> None:
+    """Wait until the page has nothing more urgent to do (between steps of background work)."""
+    await js_platform.yieldToUser()
+
+
 async def load_config() -> dict[str, Any]:
     return to_python(await js_platform.loadConfig())
 

@@ -133,6 +133,12 @@ async def delete_share(infohash: str) -> None:
     await _call(js_store.deleteShare(infohash))
 
 
-async def shares_to_seed() -> Any:
-    """The sharer's shares joined with their audio Blobs, as one JS array (not converted)."""
-    return await _call(js_store.sharesToSeed("sharer"))
+async def shares_to_seed() -> list[Any]:
+    """The sharer's shares whose memo is in the library (JS records, not converted)."""
+    return list(await _call(js_store.sharesToSeed("sharer")))
+
+
+async def audio_of(memo_ids: list[str]) -> list[Any]:
+    """The audio Blobs of these memos, in order; None for one that is gone."""
+    blobs = await _call(js_store.audioOf(to_object(memo_ids)))
+    return [None if absent(blob) else blob for blob in blobs]
