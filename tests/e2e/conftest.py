@@ -334,6 +334,63 @@ def reload_app(page: Page) -> Page:
     return wait_ready(page)
 
 
+# Setup only: writes memos shared the way the app shares them (SVX1 header + audio, see
+# py/seedvox/core/PROTOCOL.md), using the app's own torrent adapter to make the torrent files.
+POPULATE_SHARED = r"""async (count) => {
+  const config = await (await fetch("./config.json")).json();
+  const torrent = await import(new URL("./js/torrent.js", document.baseURI).href);
+  const cipher = await import(new URL("./js/crypto.js", document.baseURI).href);
+  const pieceLength = 256 * 1024;
+  torrent.configure({ trackers: config.trackers, iceServers: [] });
+  const records = [];
+  const encoder = new TextEncoder();
+  for (let i = 0; i < count; i++) {
+    const id = (0x1000000000000000n + BigInt(i)).toString(16);
+    const audio = new Blob([new Uint8Array([0x1a, 0x45, 0xdf, 0xa3]), `memo ${i} `.repeat(200)],
+                           { type: "audio/webm" });
+    const created = 1795000000000 + i * 60000;
+    const memo = { id, title: `Bulk ${i}`, created, duration: 1.5, mime: "audio/webm",
+                   size: audio.size, description: "", recovered: false };
+    const json = encoder.encode(JSON.stringify({ v: 1, title: memo.title, description: "",
+      created, duration: 1.5, mime: "audio/webm", audioSize: audio.size }));
+    const header = new Uint8Array(8 + json.length);
+    header.set(encoder.encode("SVX1"));
+    new DataView(header.buffer).setUint32(4, json.length);
+    header.set(json, 8);
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    const sealed = await cipher.encryptBlob(new Blob([header, audio]), key, pieceLength);
+    const seeded = await torrent.seed(sealed, { name: "memo.svx", pieceLength });
+    records.push({ memo, audio, key, share: { infoHash: seeded.infoHash, memoId: id,
+      role: "sharer", created, torrentFile: seeded.torrentFile, header, key } });
+  }
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open("seedvox");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction(["memos", "audio", "shares"], "readwrite");
+    for (const { memo, audio, share } of records) {
+      tx.objectStore("memos").put(memo);
+      tx.objectStore("audio").put({ id: memo.id, blob: audio });
+      tx.objectStore("shares").put(share);
+    }
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+  const last = records[records.length - 1];
+  const key = btoa(String.fromCharCode(...last.key)).replace(/\+/g, "-").replace(/\//g, "_");
+  return `${last.share.infoHash}/${key.replace(/=+$/, "")}`;
+}"""
+
+
+def populate_shared(page: Page, count: int) -> str:
+    """Store `count` memos, each shared (its torrent seeded while this runs, and stored); returns
+    the newest one's link fragment after #/get/v1/. The page must show the app."""
+    return page.evaluate(POPULATE_SHARED, count)
+
+
 # ---------------------------------------------------------------- driving the UI
 # Tests drive the app only through roles and accessible names; IndexedDB is read (never written)
 # to check what the app stored.
@@ -377,24 +434,26 @@ def read_value(locator: Locator) -> float:
     return float(locator.evaluate("(el) => el.value"))
 
 
-def record(page: Page, seconds: float) -> float:
+def record(page: Page, seconds: float, timeout: float | None = None) -> float:
     """Record for about `seconds` through the UI; returns the highest input level seen.
 
-    Returns once Stop was pressed and a memo was added to the list."""
+    Returns once Stop was pressed and a memo was added to the list. `timeout` (ms) for each
+    wait on the controls: in a page listing 1,000 memos each of Playwright's role queries walks
+    them all, and its polls then hold the page's main thread for much of the wait."""
     before = memo_items(page).count()
     button(page, "Record").click()
-    expect(button(page, "Stop")).to_be_visible()
-    expect(button(page, "Record")).to_be_hidden()
+    expect(button(page, "Stop")).to_be_visible(timeout=timeout)
+    expect(button(page, "Record")).to_be_hidden(timeout=timeout)
     meter = page.get_by_role("meter", name="Input level")
-    expect(meter).to_be_visible()
+    expect(meter).to_be_visible(timeout=timeout)
     peak = 0.0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         peak = max(peak, read_value(meter))
         time.sleep(0.1)
     button(page, "Stop").click()
-    expect(button(page, "Record")).to_be_enabled()
-    expect(memo_items(page)).to_have_count(before + 1, timeout=10_000)
+    expect(button(page, "Record")).to_be_enabled(timeout=timeout)
+    expect(memo_items(page)).to_have_count(before + 1, timeout=max(10_000, timeout or 0))
     return peak
 
 
