@@ -475,6 +475,37 @@ LIST_TIMED = """async ({ count }) => {
 }"""
 
 
+# Press Record and take the ms until the Stop button shows (the recorder has started), then
+# press Stop at once (a recording that short is dropped: the library stays as it was); again
+# and again for `forMs`. Resolves with every time taken.
+RECORD_TIMED = """async ({ forMs }) => {
+  const record = document.getElementById("record");
+  const stop = document.getElementById("stop");
+  const press = () => new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      if (stop.hidden) return;
+      observer.disconnect();
+      resolve(performance.now() - t0);
+    });
+    observer.observe(stop, { attributes: true, attributeFilter: ["hidden"] });
+    const t0 = performance.now();
+    record.click();
+  });
+  const ready = () => new Promise((resolve) => {
+    const poll = () => (record.hidden || record.disabled ? setTimeout(poll, 20) : resolve());
+    poll();
+  });
+  const times = [];
+  const end = performance.now() + forMs;
+  while (performance.now() < end) {
+    times.push(await press());
+    stop.click();
+    await ready();
+  }
+  return times;
+}"""
+
+
 def open_memo(page: Page, memo_id: str, title: str) -> None:
     page.evaluate("(h) => { location.hash = h; }", f"#/memo/{memo_id}")
     page.get_by_role("heading", level=1, name=title, exact=True).wait_for()
