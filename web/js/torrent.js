@@ -393,7 +393,7 @@ function wsTrackers(torrent) {
 /**
  * bittorrent-tracker shares one WebSocket per tracker among all torrents, and each torrent's
  * tracker object decodes and parses every message on it to find its own: with 1,000 shared
- * memos, the 1,000 announce replies after a start cost a million parses, ~2 s of the page's
+ * memos, the 1,000 announce replies after a start cost a million parses, ~2.4 s of the page's
  * main thread (and again at each re-announce), during which Record took seconds to respond.
  * Patched once, on the library's prototype: a message is parsed once for all, and a tracker
  * object whose torrent it is not for drops it as the original would after parsing. Its own
