@@ -45,7 +45,9 @@ let clientPromise = null;
 const entries = new Map(); // infoHash -> {torrent, blob, store, done, callbacks, ...}
 const kicks = new Map();   // tracker URL -> {attempt, at}
 let watchdog = null;
-const PARSED_ONCE = Symbol("seedvox: tracker messages parsed once");
+const ROUTED = Symbol("seedvox: tracker messages routed");
+const JOINED = Symbol("seedvox: the socket whose routes a tracker object is in");
+const routes = new WeakMap(); // pooled tracker socket -> Map(infoHash as sent -> tracker objects)
 const decoder = new TextDecoder();
 
 // ---------------------------------------------------------------- configuration and client
@@ -289,7 +291,7 @@ export function list() {
 
 function track(entry) {
   entries.set(entry.torrent.infoHash, entry);
-  parseTrackerMessagesOnce(entry.torrent);
+  routeTrackerMessages(entry.torrent);
   entry.torrent.once("close", () => forget(entry));
   watchdog ??= setInterval(watchTrackers, WATCH_MS);
 }
@@ -392,37 +394,73 @@ function wsTrackers(torrent) {
 
 /**
  * bittorrent-tracker shares one WebSocket per tracker among all torrents, and each torrent's
- * tracker object decodes and parses every message on it to find its own: with 1,000 shared
- * memos, the 1,000 announce replies after a start cost a million parses, ~2.4 s of the page's
- * main thread (and again at each re-announce), during which Record took seconds to respond.
- * Patched once, on the library's prototype: a message is parsed once for all, and a tracker
- * object whose torrent it is not for drops it as the original would after parsing. Its own
- * tracker object gets the message through the original code, unchanged.
+ * tracker object listened to it, decoding and parsing every message to find its own: with
+ * 1,000 shared memos, the 1,000 replies to a round of announces cost a million parses, ~2.4 s
+ * of the page's main thread after a start (and ~10% of a core while idle, as rounds recur),
+ * during which Record took seconds to respond. Instead each socket gets one listener that
+ * parses a message once and hands it to the tracker objects of the torrent it names (to all
+ * of them when it names none, as before). Patched once, on the library's prototype:
+ * `_openSocket` makes a tracker object join its socket's table in place of listening itself,
+ * `destroy` takes it out; the message still goes through the library's own `_onSocketData`.
  */
-function parseTrackerMessagesOnce(torrent) {
+function routeTrackerMessages(torrent) {
   const [tracker] = wsTrackers(torrent);
   const proto = tracker && Object.getPrototypeOf(tracker);
-  if (!proto || proto[PARSED_ONCE] || typeof proto._onSocketData !== "function") return;
-  const original = proto._onSocketData;
-  let lastData = null;
-  let lastMessage = null;
-  proto._onSocketData = function (data) {
-    // Every listener of a socket gets the same object, one after another.
-    if (data !== lastData) {
-      lastData = data;
-      try {
-        lastMessage = JSON.parse(typeof data === "string" ? data : decoder.decode(data));
-      } catch {
-        lastMessage = null;
-      }
-    }
-    const message = lastMessage;
-    const forOther = !this.destroyed && message?.action === "announce"
-      && typeof message.info_hash === "string" && message.info_hash !== this.client?._infoHashBinary;
-    if (!forOther) return original.call(this, data);
-    this.expectingResponse = false;
+  if (!proto || proto[ROUTED]) return;
+  const { _openSocket: openSocket, destroy, _onSocketData: onData } = proto;
+  if (![openSocket, destroy, onData].every((f) => typeof f === "function")) return;
+  proto[ROUTED] = true;
+  proto._openSocket = function (...args) {
+    const result = openSocket.apply(this, args);
+    joinRoutes(this);
+    return result;
   };
-  proto[PARSED_ONCE] = true;
+  proto.destroy = function (...args) {
+    leaveRoutes(this);
+    return destroy.apply(this, args);
+  };
+  // Tracker objects that opened their socket before the patch.
+  for (const entry of entries.values()) wsTrackers(entry.torrent).forEach(joinRoutes);
+  wsTrackers(torrent).forEach(joinRoutes);
+}
+
+function joinRoutes(tracker) {
+  const { socket } = tracker;
+  if (!socket || tracker.destroyed || tracker[JOINED] === socket) return;
+  leaveRoutes(tracker);
+  socket.removeListener("data", tracker._onSocketDataBound);
+  let table = routes.get(socket);
+  if (!table) {
+    table = new Map();
+    routes.set(socket, table);
+    socket.on("data", (data) => routeMessage(table, data));
+  }
+  const key = tracker.client._infoHashBinary;
+  if (!table.has(key)) table.set(key, new Set());
+  table.get(key).add(tracker);
+  tracker[JOINED] = socket;
+}
+
+function leaveRoutes(tracker) {
+  const socket = tracker[JOINED];
+  if (!socket) return;
+  tracker[JOINED] = null;
+  const table = routes.get(socket);
+  const key = tracker.client?._infoHashBinary;
+  table?.get(key)?.delete(tracker);
+  if (table?.get(key)?.size === 0) table.delete(key);
+}
+
+function routeMessage(table, data) {
+  let message = null;
+  try {
+    message = JSON.parse(typeof data === "string" ? data : decoder.decode(data));
+  } catch {
+    // Not JSON: every tracker object gets it and reports it, as the library does.
+  }
+  const named = message?.action === "announce" && typeof message.info_hash === "string";
+  const sets = named ? [table.get(message.info_hash) ?? []] : [...table.values()];
+  for (const tracker of sets.flatMap((set) => [...set])) tracker._onSocketData(data);
 }
 
 /**
