@@ -662,7 +662,7 @@ def measure_library(ctx: Context, wanted: set[str]) -> list[Figure]:
         h.log(f"library setup: {count} memos, {shared} shared in {took:.0f} s")
         empty_page = boot_app(empty, ctx.app)
 
-        boot_runs = Runs(ctx.runs if "boot_1000" in wanted else 0, "library boot")
+        boot_runs = Runs(max(ctx.runs, NOISY_RUNS) if "boot_1000" in wanted else 0, "library boot")
         for run in boot_runs:
 
             def boot(device: Device, out: list[float], items: int) -> None:
