@@ -93,8 +93,9 @@ OPFS_JS = """async () => {
 }"""
 
 
-# Records the BitTorrent messages a page receives over WebRTC, in order, as [id, bits set]
-# (bits only for a bitfield; piece messages left out): what a sharer tells its receivers.
+# Records the BitTorrent messages a page receives over WebRTC, in order, as [id, detail]
+# (piece messages left out): what a sharer tells its receivers, and what they ask of it. The
+# detail is the bits set of a bitfield, the length asked for by a request, otherwise null.
 WIRE_LOG_JS = """() => {
   window.wireLog = [];
   const property = Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, 'onmessage');
@@ -119,14 +120,15 @@ WIRE_LOG_JS = """() => {
             const length = new DataView(pending.buffer, pending.byteOffset).getUint32(0);
             if (pending.length < 4 + length) break;
             const id = length ? pending[4] : null;
-            let bits = null;
+            let detail = null;
             if (id === 5) {
-              bits = 0;
+              detail = 0;
               for (const byte of pending.subarray(5, 4 + length)) {
-                for (let x = byte; x; x &= x - 1) bits += 1;
+                for (let x = byte; x; x &= x - 1) detail += 1;
               }
             }
-            if (id !== null && id !== 7) window.wireLog.push([id, bits]);
+            if (id === 6) detail = new DataView(pending.buffer, pending.byteOffset).getUint32(13);
+            if (id !== null && id !== 7) window.wireLog.push([id, detail]);
             pending = pending.subarray(4 + length);
           }
         }
@@ -135,7 +137,7 @@ WIRE_LOG_JS = """() => {
     },
   });
 }"""
-BITFIELD, HAVE, HAVE_ALL = 5, 4, 14
+BITFIELD, HAVE, REQUEST, HAVE_ALL = 5, 4, 6, 14
 
 
 def open_device(
@@ -208,6 +210,7 @@ def test_fetch_between_two_processes(launch, site, tracker_url):
     console: list[str] = []
     a = open_device(launch, "a", site, lambda ws: sockets.append(ws), console)
     b = open_device(launch, "b", site, lambda ws: sockets.append(ws), console)
+    a.evaluate(WIRE_LOG_JS)
 
     shared = seed(a, MIB, 1)
     assert len(shared["infoHash"]) == 40
@@ -243,6 +246,9 @@ def test_fetch_between_two_processes(launch, site, tracker_url):
         "infoHash": handle, "done": True, "peers": 0, "uploaded": b_stats["uploaded"],
     }]
     assert stats(a, handle)["uploaded"] >= MIB  # A was the only source
+    # B asked for 64 KiB blocks, not 16 KiB: a quarter of the messages, each costing CPU.
+    requested = [length for id_, length in a.evaluate("() => window.wireLog") if id_ == REQUEST]
+    assert requested == [64 * KIB] * 16
     # The seeder announced with numwant 0: it answered B's offer and never made one.
     assert a.evaluate("() => window.offersMade") == 0
     assert b.evaluate("() => window.offersMade") >= 1
