@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -66,20 +66,19 @@ def ratio_figure(
     notes: str = "",
     runs: Runs | None = None,
     detail: dict[str, Any] | None = None,
-    versus: tuple[str, str, list[float]] | None = None,
+    versus: Sequence[tuple[str, str, list[float]]] = (),
     **extra: list[float],
 ) -> Figure:
-    """`versus`: (samples key, what, times) of a second baseline from the same runs, reported
+    """`versus`: (samples key, what, times) of more baselines from the same runs, each reported
     in the notes as app/that, not judged."""
-    if versus:
-        extra = {**extra, versus[0]: versus[2]}
+    extra = {**extra, **{samples_key: times for samples_key, _what, times in versus}}
     everything = {"all_app": a, "all_baseline": b, **(runs.record() if runs else {})}
     if runs:
         a, b = runs.keep(a), runs.keep(b)
         extra = {key: runs.keep(values) for key, values in extra.items()}
-    if versus:
-        other = extra[versus[0]]
-        notes += f"; {versus[1]} {median(other):.0f} ms, app/that {paired(a, other):.2f}"
+    for samples_key, what, _times in versus:
+        other = extra[samples_key]
+        notes += f"; {what} {median(other):.0f} ms, app/that {paired(a, other):.2f}"
     ratio = paired(a, b)
     return Figure(
         key=key,
@@ -359,7 +358,7 @@ def measure_boot(ctx: Context, wanted: set[str]) -> list[Figure]:
     for key, name, times, baseline, runs, notes in boots:
         if key in wanted:
             own = "the same bare page on the app's own runtime files"
-            versus = ("bare_page_on_app_runtime", own, times["own"]) if times.get("own") else None
+            versus = [("bare_page_on_app_runtime", own, times["own"])] if times.get("own") else []
             figures.append(
                 ratio_figure(
                     key,
@@ -446,6 +445,7 @@ def share_all(page: Any, rows: list[dict[str, Any]]) -> list[str]:
 
 # The size at which the fetch group also splits the sharer's side from the receiver's.
 SIDES_SIZE = 10 * MIB
+FETCH_WIDE = "(x) => window.benchFetch(x, { wideBlocks: true })"
 
 
 def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
@@ -473,21 +473,29 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
             ]
             for size in sizes
         }
-        # Reported beside the 10 MiB figure: a raw receiver that also keeps what it got.
-        saved_hashes = [
-            a_base.evaluate("([n, t]) => window.benchSeed(n, t)", [SIDES_SIZE, f"saved-{i}"])
-            for i in range(most)
-        ]
+        # Reported beside the 10 MiB figure: a raw receiver that also keeps what it got, and one
+        # that asks for 64 KiB blocks as the app does (in a page of its own: the change is the
+        # whole page's).
+        saved_hashes, wide_hashes = (
+            [
+                a_base.evaluate("([n, t]) => window.benchSeed(n, t)", [SIDES_SIZE, f"{tag}-{i}"])
+                for i in range(most)
+            ]
+            for tag in ("saved", "wide")
+        )
         warm_hash = a_base.evaluate("() => window.benchSeed(65536, 'warm')")
 
         b_app = boot_app(receiver, ctx.app)
         b_base = base_page(receiver, ctx)
+        b_wide = base_page(receiver, ctx)
         # Warm-up (not measured): both sides load WebTorrent and make their client once.
         h.receive(b_app, warm_link, warmup[0]["title"])
         b_base.evaluate("(x) => window.benchFetch(x)", warm_hash)
+        b_wide.evaluate(FETCH_WIDE, warm_hash)
 
         results: dict[int, dict[str, list[float]]] = {
-            s: {"app": [], "base": [], "raw_from_app": [], "base_saved": []} for s in sizes
+            s: {"app": [], "base": [], "raw_from_app": [], "base_saved": [], "base_wide": []}
+            for s in sizes
         }
         runs = {size: Runs(want, f"fetch {size // MIB} MiB") for size in sizes}
         phases: dict[int, list[Any]] = {size: [] for size in sizes}
@@ -512,7 +520,11 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
                     got = b_base.evaluate("(x) => window.benchFetch(x, { save: true })", infohash)
                     res["base_saved"].append(got["ms"])
 
-                sides = (raw_from_app, base_saved) if size == SIDES_SIZE else ()
+                def base_wide(infohash=wide_hashes[run], res=res) -> None:
+                    got = b_wide.evaluate(FETCH_WIDE, infohash)
+                    res["base_wide"].append(got["ms"])
+
+                sides = (raw_from_app, base_saved, base_wide) if size == SIDES_SIZE else ()
                 steps = (app_side, base_side, *sides)
                 runs[size].pair(*steps)
                 h.log(
@@ -523,7 +535,18 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
         sharer.close()
         receiver.close()
     sides = results[SIDES_SIZE]
-    saving = "a raw WebTorrent page that also writes its Blob to IndexedDB"
+    versus = [
+        (
+            "raw_saved",
+            "a raw WebTorrent page that also writes its Blob to IndexedDB",
+            sides["base_saved"],
+        ),
+        (
+            "raw_wide_blocks",
+            "a raw WebTorrent page asking 64 KiB blocks as the app does",
+            sides["base_wide"],
+        ),
+    ]
     return [
         ratio_figure(
             f"fetch_{size // MIB}mib",
@@ -536,7 +559,7 @@ def measure_fetch(ctx: Context, _wanted: set[str]) -> list[Figure]:
             "memo's heading shows; baseline: benchFetch(infohash) until the Blob is complete",
             runs=runs[size],
             detail={"app_fetch_view_phases_per_run": phases[size]},
-            versus=("raw_saved", saving, sides["base_saved"]) if size == SIDES_SIZE else None,
+            versus=versus if size == SIDES_SIZE else [],
         )
         for size in sizes
     ] + [

@@ -711,8 +711,9 @@ function promptRequests(torrent) {
  * at the first fetch's metadata, before any piece in the page has a block requested. A Piece
  * made before then gets its block count when it first takes a request (init). Speed only: if
  * the class is not as expected, nothing is changed (test_torrent_adapter checks the sizes).
+ * Exported for the benchmark's raw WebTorrent page, which measures with and without it.
  */
-function widenBlocks(torrent) {
+export function widenBlocks(torrent) {
   const Piece = torrent.pieces?.find(Boolean)?.constructor;
   if (!Piece || Piece[WIDENED]) return;
   const proto = Piece.prototype;
