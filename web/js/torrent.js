@@ -30,7 +30,8 @@ const CORRUPT_PIECES = 4; // failed piece hashes in a row before a fetch is give
 // Bytes asked for per block request; peers accept up to 128 KiB (WebTorrent refuses more).
 const BLOCK_LENGTH = 64 * 1024;
 // Pieces read from a Blob, kept for the block requests that follow (a piece is asked for in
-// 16 KiB blocks); a read from a Blob takes up to READ_SPAN pieces at once.
+// blocks: 64 KiB from Seedvox, 16 KiB from WebTorrent as shipped); a read from a Blob takes
+// up to READ_SPAN pieces at once.
 const STORE_CACHE = 8;
 const READ_SPAN = 4;
 // Super-seeding: pieces revealed ahead of each receiver (at least `minBytes`, or `aheadMs` at
