@@ -242,6 +242,8 @@ def test_fetch_between_two_processes(launch, site, tracker_url):
     )
     b_stats = stats(b, handle)
     assert b_stats["done"] and b_stats["progress"] == 1
+    # With nobody connected, A no longer holds the pieces it read from its Blob for B.
+    assert stats(a, handle)["cachedPieces"] == 0
     assert b.evaluate("() => window.t.list()") == [{
         "infoHash": handle, "done": True, "peers": 0, "uploaded": b_stats["uploaded"],
     }]

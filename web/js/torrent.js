@@ -119,7 +119,7 @@ export async function seed(blob, { name, pieceLength = DEFAULT_PIECE_LENGTH } = 
       getAnnounceOpts: () => announceOptions(torrent),
     }, (seeded) => {
       // `seeded` is an older torrent when these bytes were already shared; keep that one.
-      if (!entries.has(seeded.infoHash)) track({ torrent: seeded, blob, done: true });
+      if (!entries.has(seeded.infoHash)) track({ torrent: seeded, blob, store, done: true });
       resolve({ ...describe(seeded), torrentFile: withoutTrackers(seeded.torrentFile) });
     });
     superSeed(torrent);
@@ -280,10 +280,14 @@ export async function stop(infoHash) {
   return cancel(infoHash);
 }
 
-/** {progress, downloaded, uploaded, downloadSpeed, uploadSpeed, peers, done} or null. */
+/**
+ * {progress, downloaded, uploaded, downloadSpeed, uploadSpeed, peers, done, cachedPieces} or
+ * null; cachedPieces: pieces a seed keeps from its last reads of the Blob.
+ */
 export function stats(infoHash) {
   const entry = entries.get(String(infoHash).toLowerCase());
-  return entry ? { ...statsOf(entry.torrent), done: entry.done } : null;
+  if (!entry) return null;
+  return { ...statsOf(entry.torrent), done: entry.done, cachedPieces: entry.store?.reads.size ?? 0 };
 }
 
 /** Every torrent held: [{infoHash, done, peers, uploaded}]. */
@@ -298,6 +302,14 @@ export function list() {
 function track(entry) {
   entries.set(entry.torrent.infoHash, entry);
   routeTrackerMessages(entry.torrent);
+  // A seed keeps the pieces it last read for the requests that follow. Once nobody is
+  // connected none follow, and each share ever served would hold its last reads (up to
+  // STORE_CACHE pieces, 2 MiB) for as long as the page is open.
+  entry.torrent.on("wire", (wire) => wire.once("close", () => {
+    if (entry.torrent.wires.every((other) => other === wire || other.destroyed)) {
+      entry.store?.forgetReads();
+    }
+  }));
   entry.torrent.once("close", () => forget(entry));
   watchdog ??= setInterval(watchTrackers, WATCH_MS);
 }
@@ -914,6 +926,10 @@ class PieceStore {
       this.remember(i, span.then((buffer) => new Uint8Array(buffer, at, length(buffer))));
     }
     return this.reads.get(index);
+  }
+
+  forgetReads() {
+    this.reads.clear();
   }
 
   remember(index, read) {
