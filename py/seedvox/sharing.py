@@ -17,10 +17,9 @@ from .core import payload
 from .core.links import KEY_BYTES, ShareLink
 from .core.memo import Memo, new_id
 from .core.settings import Settings
-from .core.sniff import SNIFF_BYTES, audio_type, same_container
 from .core.strings import t
 
-HEAD_READ = 1024  # bytes read at once from a received payload's start
+HEAD_READ = 1024  # bytes of a received payload's start read first: a usual header fits
 RESEED_BATCH = 20  # shares re-seeded between two yields to the person using the page
 
 
@@ -51,7 +50,7 @@ class Sharing:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.seeding: set[str] = set()  # infohashes seeded in this session
-        self._decryptors: dict[str, Any] = {}  # infohash -> decryptor of a fetch under way
+        self._incoming: dict[str, _Incoming] = {}  # infohash -> a fetch under way
         self.apply(settings)
 
     def apply(self, settings: Settings) -> None:
@@ -162,11 +161,28 @@ class Sharing:
         on_progress: Callable[[dict], None],
         on_done: Callable[[Any], None],
         on_error: Callable[[str, dict], None],
+        on_refused: Callable[[str], None],
     ) -> Callable[[], None]:
+        """Start fetching `link`. `on_refused(message)` when what arrives can never open (wrong
+        key, altered data, not a memo, not audio): known at its first pieces, so the caller can
+        stop the download instead of finishing it."""
         if not platform.is_secure_context():
             raise ShareError(t("fetch.insecure"))
-        decryptor = crypto.piece_decryptor(link.key, payload.PIECE_LENGTH, HEAD_READ)
-        self._decryptors[link.infohash] = decryptor  # before any piece or the end can come
+
+        def head_arrived(plain_size: int) -> None:
+            if self._incoming.get(link.infohash) is not incoming:
+                return  # saving (which opens the payload itself) or released
+            try:
+                incoming.opened = _open(incoming.decryptor, plain_size)
+            except payload.BadPayload as error:
+                on_refused(str(error))
+
+        def failed(_message: str) -> None:
+            if self._incoming.get(link.infohash) is incoming:
+                on_refused(t("fetch.decrypt_failed"))
+
+        incoming = _Incoming(_decryptor(link, head_arrived, failed))
+        self._incoming[link.infohash] = incoming  # before any piece or the end can come
         try:
             release = await torrents.fetch(
                 link.infohash,
@@ -175,20 +191,25 @@ class Sharing:
                 on_progress,
                 on_done,
                 on_error,
-                on_piece=decryptor.add,
+                on_piece=incoming.decryptor.add,
             )
         except torrents.TorrentError as error:
-            self._decryptors.pop(link.infohash, None)
+            self._drop_incoming(link.infohash)
             raise ShareError(t("fetch.invalid", reason=str(error))) from error
 
         def release_all() -> None:
-            self._decryptors.pop(link.infohash, None)  # a failed fetch's pieces are dropped too
+            self._drop_incoming(link.infohash)  # a failed fetch's pieces are dropped too
             release()
 
         return release_all
 
+    def _drop_incoming(self, infohash: str) -> None:
+        incoming = self._incoming.pop(infohash, None)
+        if incoming is not None:
+            incoming.decryptor.close()
+
     async def cancel_fetch(self, infohash: str) -> None:
-        self._decryptors.pop(infohash, None)
+        self._drop_incoming(infohash)
         await torrents.cancel(infohash)
 
     async def save_received(self, link: ShareLink, cipher: Any) -> Received:
@@ -196,22 +217,17 @@ class Sharing:
 
         Raises BadPayload for a wrong key, altered bytes, a bad header or non-audio content;
         nothing is saved then."""
-        decryptor = self._decryptors.pop(link.infohash, None) or crypto.piece_decryptor(
-            link.key, payload.PIECE_LENGTH, HEAD_READ
-        )
+        incoming = self._incoming.pop(link.infohash, None)
+        if incoming is None:  # released meanwhile (the view was left): all is decrypted here
+            incoming = _Incoming(_decryptor(link, lambda _size: None, lambda _message: None))
         try:
-            # The first bytes cover the prefix, a usual header and the audio's first bytes.
-            blob, head = await crypto.decrypt(decryptor, cipher)
+            blob = await incoming.decryptor.finish(cipher)
+            header, offset = incoming.opened or _open(incoming.decryptor, int(blob.size))
         except crypto.DecryptError:
             raise payload.BadPayload(t("fetch.decrypt_failed")) from None
+        finally:
+            incoming.decryptor.close()
         total = int(blob.size)
-        need = payload.PREFIX.size + payload.header_length(head) + SNIFF_BYTES
-        if need > len(head):
-            head += await platform.read_bytes(blob, len(head), min(total, need))
-        header, offset = payload.decode(head, total)
-        sniffed = audio_type(head[offset : offset + SNIFF_BYTES])
-        if sniffed is None or not same_container(header.mime, sniffed):
-            raise payload.BadPayload(t("fetch.not_audio"))
         audio = platform.slice_blob(blob, offset, total, header.mime)
         memo = Memo(
             id=new_id(),
@@ -229,3 +245,28 @@ class Sharing:
             raise NoRoom(audio, memo.download_name) from full
         self.seeding.add(link.infohash)  # the finished torrent seeds on while the app is open
         return Received(saved, duplicate, None if duplicate else audio)
+
+
+@dataclass
+class _Incoming:
+    """A fetch under way: its decryptor, and the payload's header once opened."""
+
+    decryptor: crypto.Decryptor
+    opened: tuple[payload.Header, int] | None = None
+
+
+def _decryptor(
+    link: ShareLink, on_head: Callable[[int], None], on_failure: Callable[[str], None]
+) -> crypto.Decryptor:
+    return crypto.Decryptor(link.key, payload.PIECE_LENGTH, payload.HEAD_MAX, on_head, on_failure)
+
+
+def _open(decryptor: crypto.Decryptor, plain_size: int) -> tuple[payload.Header, int]:
+    """The payload's header and audio offset, once its first HEAD_MAX bytes (all of it, when
+    shorter) are decrypted. Raises BadPayload."""
+    head = decryptor.head(HEAD_READ)
+    if len(head) >= payload.PREFIX.size:
+        need = payload.head_needed(head)
+        if need > len(head):
+            head = decryptor.head(need)
+    return payload.open_head(head, plain_size)

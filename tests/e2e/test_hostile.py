@@ -13,6 +13,7 @@ import base64
 import json
 import re
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,13 +291,14 @@ RAW_SETUP_JS = """async () => {
   };
 }"""
 
-# Encrypts a plaintext payload exactly as the app does (crypto.encryptBlob, 256 KiB records), then
-# breaks it as told, and seeds it as the app would (torrent.seed, one file memo.svx).
-SEED_CASE_JS = """async ({plain, mutate}) => {
+# Encrypts a plaintext payload (followed by `pad` random bytes) exactly as the app does
+# (crypto.encryptBlob, 256 KiB records), then breaks it as told, and seeds it as the app would
+# (torrent.seed, one file memo.svx).
+SEED_CASE_JS = """async ({plain, pad, mutate}) => {
   const P = 262144;
   const key = crypto.getRandomValues(new Uint8Array(32));
   let linkKey = key;
-  const plainBlob = new Blob([fromB64(plain)]);
+  const plainBlob = new Blob([fromB64(plain), randomBytes(pad)]);
   let cipher = new Uint8Array(await (await c.encryptBlob(plainBlob, key, P)).arrayBuffer());
   const join = (...parts) => new Uint8Array(
     parts.reduce((all, part) => [...all, ...part], []));
@@ -331,6 +333,7 @@ class Payload:
     plain: bytes
     expect: str
     mutate: str | None = None
+    pad: int = 0  # random bytes after `plain`, made in the page
 
 
 TITLE_HTML = '<img src=x onerror="window.__pwned=1">'
@@ -405,7 +408,11 @@ def seed_payloads(page: Page, cases: list[Payload]) -> list[dict]:
     return [
         page.evaluate(
             SEED_CASE_JS,
-            {"plain": base64.b64encode(case.plain).decode(), "mutate": case.mutate},
+            {
+                "plain": base64.b64encode(case.plain).decode(),
+                "pad": case.pad,
+                "mutate": case.mutate,
+            },
         )
         for case in cases
     ]
@@ -452,7 +459,14 @@ def test_tampered_or_misdecrypted_ciphertext_saves_nothing(site: Site, launch, w
         Payload("ciphertext truncated", good, "could not be decrypted", "truncate"),
         Payload("records swapped", two, "could not be decrypted", "swap-records"),
         Payload("last record dropped", two, "could not be decrypted", "drop-last-record"),
-        Payload("a record repeated", two, "could not be decrypted", "repeat-last-record"),
+        # Record 0 still opens and declares a size the payload no longer has; whichever of that
+        # and the repeated record's failing tag comes first is said.
+        Payload(
+            "a record repeated",
+            two,
+            "could not be decrypted|incomplete or has extra data",
+            "repeat-last-record",
+        ),
         Payload("payload sent unencrypted", good, "could not be decrypted", "unencrypted"),
         Payload("link with another key", good, "could not be decrypted", "wrong-key"),
         Payload("nothing but a tag (empty payload)", b"", "could not be decrypted"),
@@ -478,6 +492,54 @@ def test_a_peer_sending_garbage_is_rejected_and_reported(site: Site, launch, wav
     assert bar.evaluate("(el) => el.value") == 0, "pieces failing their hash were counted"
     assert library(b) == [] and stored_shares(b) == [], "garbage was saved"
     assert_clean(b, dialogs)
+
+
+def test_a_share_that_can_never_open_is_refused_at_its_first_pieces(site: Site, launch, wav_bytes):
+    """A wrong key, or audio that is not audio, shows in the first pieces: the receiver says so
+    then and lets the torrent go, instead of downloading the whole memo first."""
+    big = 16 * 1024 * 1024
+    wav, png = wav_bytes, PNG[:16]
+    cases = [
+        Payload(
+            "16 MiB, a link with another key",
+            svx(header(wav, mime="audio/wav", audioSize=len(wav) + big), wav),
+            "could not be decrypted",
+            "wrong-key",
+            pad=big,
+        ),
+        Payload(
+            "16 MiB, PNG claimed audio/webm",
+            svx(header(png, audioSize=len(png) + big), png),
+            "not audio",
+            pad=big,
+        ),
+    ]
+    a = raw_device(launch, "a", site)
+    seeded = seed_payloads(a, cases)
+    b, dialogs = app_page(launch("b"))
+    open_app(b, site.url)
+    for case, share_ in zip(cases, seeded, strict=True):
+        open_fragment(b, f"#/get/v1/{share_['infoHash']}/{share_['key']}")
+        problems = check_refused(b, dialogs, case.expect, [])
+        assert not problems, f"{case.name}: {problems}"
+        uploaded = a.evaluate("(hash) => t.stats(hash).uploaded", share_["infoHash"])
+        print(f"{case.name}: refused after {uploaded} of {share_['size']} bytes")
+        assert uploaded < share_["size"] / 2, f"{case.name}: sent {uploaded} bytes before"
+        deadline = time.monotonic() + 10
+        while held_by_receiver(b, share_["infoHash"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not held_by_receiver(b, share_["infoHash"]), f"{case.name}: torrent kept"
+
+
+def held_by_receiver(page: Page, infohash: str) -> bool:
+    """Whether the app's torrent adapter still holds this torrent (fetching or seeding it)."""
+    return page.evaluate(
+        """async (hash) => {
+          const t = await import(new URL('./js/torrent.js', document.baseURI).href);
+          return t.list().some((torrent) => torrent.infoHash === hash);
+        }""",
+        infohash,
+    )
 
 
 def test_payloads_that_are_not_audio_are_refused(site: Site, launch, wav_bytes):

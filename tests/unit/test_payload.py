@@ -58,3 +58,36 @@ def test_long_fields_are_truncated_not_trusted():
 def test_oversized_header_is_refused_when_encoding():
     with pytest.raises(BadPayload):
         payload.encode(Header("x", "d" * 70_000, 0, 1, "audio/webm", 1))
+
+
+WEBM_START = bytes.fromhex("1a45dfa3") + bytes(12)
+PNG_START = b"\x89PNG\r\n\x1a\n" + bytes(8)
+
+
+def test_a_payload_opens_from_its_first_bytes():
+    head = payload.encode(HEADER) + WEBM_START
+    assert payload.head_needed(head[:8]) == len(head)
+    parsed, offset = payload.open_head(head, len(head) - len(WEBM_START) + 1000)
+    assert (parsed, offset) == (HEADER, len(head) - len(WEBM_START))
+
+
+@pytest.mark.parametrize(
+    ("mime", "audio"),
+    [
+        ("audio/webm;codecs=opus", PNG_START),  # the claimed type is not what the bytes are
+        ("audio/mp4", WEBM_START),
+        ("audio/webm", b""),  # the audio's first bytes are missing
+    ],
+)
+def test_audio_whose_bytes_are_not_its_type_does_not_open(mime, audio):
+    head = payload.encode(Header("x", "", 0, 1, mime, 1000)) + audio
+    with pytest.raises(BadPayload, match="not audio"):
+        payload.open_head(head, len(head) - len(audio) + 1000)
+
+
+def test_the_bytes_needed_come_from_the_prefix_alone():
+    with pytest.raises(BadPayload):
+        payload.head_needed(b"RIFF\x00\x00\x00\x10")
+    assert payload.head_needed(struct.pack(">4sI", b"SVX1", 500)) == 8 + 500 + 16
+    largest = struct.pack(">4sI", b"SVX1", payload.MAX_HEADER)
+    assert payload.head_needed(largest) == payload.HEAD_MAX

@@ -111,25 +111,69 @@ async function decryptRecord(key, data, index, count) {
 }
 
 /**
- * Decrypts a payload while it downloads, so that little is left to do once it is complete:
+ * Decrypts a payload while it downloads, so that little is left to do once it is complete and
+ * a payload that will never open is refused at its first pieces rather than after all of them:
  * `add(index, bytes, payloadSize)` as each verified piece arrives (torrent.js's onPiece), then
- * `finish(cipher)` decrypts what never came through `add` and resolves with {blob, head}: the
- * plaintext Blob and a copy of its first `headBytes` bytes (reading them back from the Blob
- * would wait for Chrome to take it in). The plaintext becomes one Blob at the end: a Blob per
- * record, made as each was decrypted, saved ~16 ms after a 10 MiB download but cost ~100 ms of
- * the page's main thread during it (CPU profile). DecryptError for a wrong key or altered bytes.
+ * `finish(cipher)` decrypts what never came through `add` and resolves with the plaintext Blob.
+ * The plaintext becomes one Blob at the end: a Blob per record, made as each was decrypted,
+ * saved ~16 ms after a 10 MiB download but cost ~100 ms of the page's main thread during it
+ * (CPU profile). finish() rejects with DecryptError for a wrong key or altered bytes.
+ *
+ * The records that hold the plaintext's first `headBytes` bytes are kept, for `head(n)`:
+ * `onHead(plainSize)` is called once they are all decrypted (during the download, or in
+ * finish()), and `onFailure(message)` at the first record added that does not decrypt; after
+ * that, pieces added are ignored. `close()` drops everything and calls nothing more.
  */
-export function pieceDecryptor(rawKey, pieceLength, headBytes = 0) {
+export function pieceDecryptor(rawKey, pieceLength, { headBytes = 0, onHead, onFailure } = {}) {
   const key = cryptoKey(rawKey);
   key.catch(() => {}); // a bad key is reported by finish(), not as an unhandled rejection
   const early = new Map(); // index -> Promise<Uint8Array | DecryptError>
+  const kept = new Map();  // index -> plaintext of the records holding the first headBytes
+  let shape = null;        // {count, plainSize, headCount} once the payload's size is known
+  let failure = null;
+  let closed = false;
+  let callbacks = { onHead, onFailure };
+  const notify = (name, ...args) => {
+    const callback = callbacks[name];
+    callbacks[name] = null; // each is called at most once
+    if (typeof callback !== "function") return;
+    try { callback(...args); } catch (error) { reportError(error); }
+  };
+  const measure = (cipherSize) => {
+    const count = recordCount(cipherSize, pieceLength);
+    const plainSize = Math.max(0, cipherSize - count * TAG);
+    const headCount = Math.max(1, Math.ceil(Math.min(headBytes, plainSize) / (pieceLength - TAG)));
+    shape ??= { count, plainSize, headCount };
+    return shape;
+  };
+  const keep = (index, plain) => {
+    if (closed || index >= shape.headCount || kept.has(index)) return;
+    kept.set(index, plain);
+    if (kept.size === shape.headCount) notify("onHead", shape.plainSize);
+  };
   return {
     add(index, bytes, payloadSize) {
-      const count = Math.ceil(payloadSize / pieceLength);
-      early.set(index, decryptRecord(key, bytes, index, count).catch((error) => error));
+      if (failure || closed) return;
+      const fail = (error) => {
+        failure ??= error;
+        notify("onFailure", error.message);
+        return error;
+      };
+      let count;
+      try {
+        ({ count } = measure(payloadSize));
+      } catch (error) {
+        fail(error); // a size no ciphertext has: truncated
+        return;
+      }
+      early.set(index, decryptRecord(key, bytes, index, count).then((plain) => {
+        keep(index, plain);
+        return plain;
+      }, fail));
     },
     async finish(cipher) {
-      const count = recordCount(cipher.size, pieceLength);
+      if (failure) throw failure;
+      const { count } = measure(cipher.size);
       const parts = await eachRecord(count, async (i) => {
         let plain = early.get(i);
         if (plain === undefined) {
@@ -138,14 +182,30 @@ export function pieceDecryptor(rawKey, pieceLength, headBytes = 0) {
         }
         plain = await plain;
         if (plain instanceof Error) throw plain;
+        keep(i, plain);
         return plain;
       });
       early.clear();
-      const head = new Uint8Array(Math.min(headBytes, parts.reduce((n, p) => n + p.length, 0)));
-      for (let i = 0, at = 0; at < head.length; at += parts[i].length, i++) {
-        head.set(parts[i].subarray(0, head.length - at), at);
+      return new Blob(parts);
+    },
+    /** A copy of the plaintext's first `n` bytes (at most headBytes), as far as decrypted. */
+    head(n) {
+      const out = [];
+      let length = 0;
+      for (let i = 0; length < n && kept.has(i); i++) {
+        const part = kept.get(i).subarray(0, n - length);
+        out.push(part);
+        length += part.length;
       }
-      return { blob: new Blob(parts), head };
+      const bytes = new Uint8Array(length);
+      out.reduce((at, part) => (bytes.set(part, at), at + part.length), 0);
+      return bytes;
+    },
+    close() {
+      closed = true;
+      callbacks = {};
+      early.clear();
+      kept.clear();
     },
   };
 }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pyodide.ffi import to_js
 from pyscript.js_modules import crypto as js_crypto
+
+from .interop import callback, to_object
 
 
 class DecryptError(Exception):
@@ -21,18 +24,43 @@ def encrypted_source(plain: Any, key: bytes, piece_length: int) -> Any:
     return js_crypto.encryptedSource(plain, to_js(key), piece_length)
 
 
-def piece_decryptor(key: bytes, piece_length: int, head_bytes: int) -> Any:
-    """A JS decryptor fed each verified piece while a payload downloads (its `add` is handed
-    to torrents.fetch as the piece callback, JS to JS); `decrypt` finishes it. It keeps a copy
-    of the plaintext's first `head_bytes` bytes, for the header."""
-    return js_crypto.pieceDecryptor(to_js(key), piece_length, head_bytes)
+class Decryptor:
+    """A JS decryptor (crypto.js pieceDecryptor) of one payload, fed each verified piece while it
+    downloads: `add`, a JS function, goes to torrents.fetch as the piece callback (JS to JS).
+    It keeps the plaintext's first `head_bytes` bytes, for the header. `on_head(plain_size)` when
+    they are decrypted; `on_failure(message)` at the first piece that does not decrypt."""
 
+    def __init__(
+        self,
+        key: bytes,
+        piece_length: int,
+        head_bytes: int,
+        on_head: Callable[[int], None],
+        on_failure: Callable[[str], None],
+    ) -> None:
+        self._proxies = [
+            callback(lambda size: on_head(int(size))),
+            callback(lambda message: on_failure(str(message))),
+        ]
+        options = to_object({"headBytes": head_bytes})
+        options.onHead, options.onFailure = self._proxies
+        self._js = js_crypto.pieceDecryptor(to_js(key), piece_length, options)
+        self.add = self._js.add
 
-async def decrypt(decryptor: Any, cipher: Any) -> tuple[Any, bytes]:
-    """The plaintext Blob of a complete payload (pieces not decrypted yet are done now) and
-    its first bytes (as many as the decryptor keeps): never the audio as a whole."""
-    try:
-        result = await decryptor.finish(cipher)
-    except Exception as error:
-        raise DecryptError(str(error)) from error
-    return result.blob, bytes(result.head.to_py())
+    def head(self, n: int) -> bytes:
+        """The plaintext's first `n` bytes, as far as decrypted so far: never the audio."""
+        return bytes(self._js.head(n).to_py())
+
+    async def finish(self, cipher: Any) -> Any:
+        """The plaintext Blob of the complete payload `cipher`; pieces not added are done now."""
+        try:
+            return await self._js.finish(cipher)
+        except Exception as error:
+            raise DecryptError(str(error)) from error
+
+    def close(self) -> None:
+        """Drop what it holds; no callback is called afterwards."""
+        self._js.close()
+        for proxy in self._proxies:
+            proxy.destroy()
+        self._proxies = []

@@ -14,10 +14,14 @@ import struct
 from dataclasses import dataclass
 
 from .memo import MAX_DESCRIPTION, MAX_TITLE, base_mime
+from .sniff import SNIFF_BYTES, audio_type, same_container
+from .strings import t
 
 MAGIC = b"SVX1"
 PREFIX = struct.Struct(">4sI")
 MAX_HEADER = 64 * 1024
+# The most of a payload's first bytes that opening it can need: prefix, header, audio magic.
+HEAD_MAX = PREFIX.size + MAX_HEADER + SNIFF_BYTES
 FORMAT_VERSION = 1
 NAME = "memo.svx"  # neutral and constant: renaming a memo must not change what is seeded
 # Torrent piece length; each piece is one AES-GCM record (web/js/crypto.js): 256 KiB pieces
@@ -88,6 +92,22 @@ def decode(head: bytes, total_size: int) -> tuple[Header, int]:
     if end + header.audio_size != total_size:
         raise BadPayload("The received memo is incomplete or has extra data.")
     return header, end
+
+
+def head_needed(head: bytes) -> int:
+    """How many of the payload's first bytes `open_head` needs, from at least its first 8."""
+    return PREFIX.size + header_length(head) + SNIFF_BYTES
+
+
+def open_head(head: bytes, total_size: int) -> tuple[Header, int]:
+    """Header and audio offset of a payload of `total_size` bytes from its first `head_needed`
+    bytes (fewer only when the payload is shorter): the header must be valid and the audio's
+    own magic bytes must fit its claimed type. Raises BadPayload."""
+    header, offset = decode(head, total_size)
+    sniffed = audio_type(head[offset : offset + SNIFF_BYTES])
+    if sniffed is None or not same_container(header.mime, sniffed):
+        raise BadPayload(t("fetch.not_audio"))
+    return header, offset
 
 
 def _validated(data: dict) -> Header:

@@ -64,7 +64,7 @@ class FetchView:
         self._update()
         try:
             release = await self.sharing.start_fetch(
-                link, self._metadata, self._progress, self._done, self._error
+                link, self._metadata, self._progress, self._done, self._error, self._refused
             )
         except ShareError as error:
             fetch.fail(str(error))
@@ -176,6 +176,18 @@ class FetchView:
         self.fetch.fail(message)  # no-op when metadata() already failed with our own words
         self._update()
 
+    def _refused(self, message: str) -> None:
+        if self.fetch:
+            self._refuse(self.fetch, message)
+
+    def _refuse(self, fetch: Fetch, message: str) -> None:
+        """What arrived can never be saved: say so, and stop downloading or seeding it."""
+        if fetch.final:
+            return
+        fetch.fail(t("fetch.invalid", reason=message))
+        self._update()
+        spawn(self.sharing.cancel_fetch(fetch.infohash), self.shell.report)
+
     def _done(self, blob: Any) -> None:
         if self.fetch and not self.fetch.final:
             self.fetch.downloaded()
@@ -186,9 +198,7 @@ class FetchView:
         try:
             received = await self.sharing.save_received(self.link, blob)
         except BadPayload as error:
-            fetch.fail(t("fetch.invalid", reason=str(error)))
-            await self.sharing.cancel_fetch(fetch.infohash)
-            self._update()
+            self._refuse(fetch, str(error))
             return
         except NoRoom as full:
             fetch.fail(t("fetch.storage_full"))
