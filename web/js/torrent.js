@@ -42,6 +42,8 @@ const READ_SPAN = 4;
 const SUPER_SEED = { minBytes: 1024 * 1024, aheadMs: 1000, starveMs: 500 };
 // A receiver's connections to complete peers, all complete as well, close after this long.
 const RECEIVER_LINGER_MS = 60_000;
+// A fetch done drops its unanswered offers this long after, once its memo is saved.
+const DROP_OFFERS_AFTER_MS = 2000;
 
 let config = null;
 let trackerOptions = null; // shared with the client, so configure() reaches torrents added later
@@ -241,7 +243,9 @@ export async function fetch(torrentId, { maxBytes, onMetadata, onProgress, onPie
       entry.done = true;
       clearInterval(entry.tick);
       clearTimeout(entry.progressTimer);
-      dropOffers(torrent); // complete: it answers offers and makes none
+      // Complete: it answers offers and makes none. Closing the unanswered ones costs ~15 ms
+      // of the main thread (an RTCPeerConnection each), so not between here and "saved".
+      setTimeout(() => torrent.destroyed || dropOffers(torrent), DROP_OFFERS_AFTER_MS);
       // Hand out one Blob and serve the swarm from it, so the pieces are not held twice.
       entry.blob = entry.store.seal(torrent.files[0].type);
       const { onDone: done } = entry.callbacks;
