@@ -84,12 +84,13 @@ def decrypt(
     head_bytes: int,
     alter_fed: int | None = None,
     alter_blob: int | None = None,
+    size: int = PLAIN,
 ) -> dict:
     return page.evaluate(
         DECRYPT_JS,
         {
             "piece": PIECE,
-            "size": PLAIN,
+            "size": size,
             "fed": fed,
             "headBytes": head_bytes,
             "alterFed": alter_fed,
@@ -121,6 +122,34 @@ def test_pieces_in_any_order_give_the_plaintext_and_its_head(page, fed, head_byt
     # Re-seeding encrypts on demand: the same ciphertext, piece by piece, and the same size.
     assert got["onDemand"] == got["cipher"]
     assert got["sourceSize"] == len(got["cipher"]) == PLAIN + 5 * 16
+
+
+LONG = 21 * 48 - 5  # 21 records: two runs the decryptor rolls into Blobs, and five more
+
+
+@pytest.mark.parametrize(
+    "fed",
+    [
+        [*range(21)],  # in order: each run of records is rolled as soon as it is complete
+        [20, *range(8, 20), 7, 6, 5, 4, 3, 2, 1, 0],  # the first run completes last
+        [i for i in range(21) if i not in (0, 9, 20)],  # gaps that finish() fills in and rolls
+    ],
+)
+def test_a_long_payload_comes_out_whole_whatever_the_order(page, fed):
+    got = decrypt(page, fed, 100, size=LONG)
+    assert "error" not in got, got.get("error")
+    assert got["blob"] == got["plain"]
+    assert got["head"] == got["plain"][:100]
+
+
+@pytest.mark.parametrize(("alter_fed", "alter_blob"), [(3, None), (12, None), (None, 20)])
+def test_an_altered_piece_fails_a_long_payload_too(page, alter_fed, alter_blob):
+    """Altered in the first run of records, in the second, or in the last record, which only
+    finish() reads, after both runs were rolled into Blobs."""
+    fed = [*range(20)]
+    got = decrypt(page, fed, 100, alter_fed, alter_blob, size=LONG)
+    assert got.get("error", "").startswith("DecryptError"), got.get("error")
+    assert "blob" not in got
 
 
 @pytest.mark.parametrize(
