@@ -120,7 +120,7 @@ async function decryptRecord(key, data, index, count) {
  * `finish(cipher)` decrypts what never came through `add` and resolves with the plaintext Blob.
  * The plaintext is rolled into a Blob ROLL records at a time, in order, as they are decrypted:
  * a Blob per record cost ~100 ms of the page's main thread during a 10 MiB download (CPU
- * profile), and one Blob of all of them at the end ~30 ms more after it than runs of eight
+ * profile), and one Blob of all of them at the end ~27 ms more after it than runs of eight
  * (performance marks). finish() rejects with DecryptError for a wrong key or altered bytes.
  *
  * The records that hold the plaintext's first `headBytes` bytes are kept, for `head(n)`:
@@ -160,8 +160,8 @@ export function pieceDecryptor(rawKey, pieceLength, { headBytes = 0, onHead, onF
       kept.set(index, bytes);
       if (kept.size === shape.headCount) notify("onHead", shape.plainSize);
     }
-    // ROLL records in order at a time into a Blob, so their bytes leave the page's heap
-    // during the download instead of all at its end.
+    // Each complete run of ROLL records, in order, becomes a Blob, so that their bytes leave
+    // the page's heap during the download instead of all at its end.
     while (rolledTo + ROLL <= shape.count) {
       const run = [];
       for (let i = rolledTo; i < rolledTo + ROLL && plain.has(i); i++) run.push(plain.get(i));
@@ -177,17 +177,19 @@ export function pieceDecryptor(rawKey, pieceLength, { headBytes = 0, onHead, onF
       const fail = (error) => {
         failure ??= error;
         notify("onFailure", error.message);
-        throw error;
+        return error;
       };
       let count;
       try {
         ({ count } = measure(payloadSize));
       } catch (error) {
-        failure ??= error; // a size no ciphertext has: truncated
-        notify("onFailure", error.message);
+        fail(error); // a size no ciphertext has: truncated
         return;
       }
-      const decrypted = decryptRecord(key, bytes, index, count).then((bytes) => keep(index, bytes), fail);
+      const decrypted = decryptRecord(key, bytes, index, count).then(
+        (plaintext) => keep(index, plaintext),
+        (error) => { throw fail(error); },
+      );
       decrypted.catch(() => {}); // reported through onFailure, thrown again by finish()
       early.set(index, decrypted);
     },
@@ -201,7 +203,6 @@ export function pieceDecryptor(rawKey, pieceLength, { headBytes = 0, onHead, onF
         const data = await cipher.slice(i * pieceLength, (i + 1) * pieceLength).arrayBuffer();
         keep(i, await decryptRecord(key, data, i, count));
       });
-      if (failure) throw failure;
       if (closed) throw new DecryptError("Closed before it finished.");
       early.clear();
       const parts = [...rolled];
