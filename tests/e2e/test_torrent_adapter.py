@@ -28,7 +28,9 @@ DONE_TIMEOUT_MS = 30_000
 
 # Installs the adapter and test helpers on `window`: t (the module), offersMade (WebRTC offers
 # created by the page), makeBlob(size, seed) with deterministic bytes (xorshift32), sha256(blob),
-# and startFetch(id, maxBytes) which records every callback in window.fetches[handle].
+# and startFetch(id, maxBytes) which records every callback in window.fetches[handle]. With
+# window.pauseAtMetadata set and a debugger attached, a fetch pauses the page in its onMetadata:
+# before it has asked for any piece.
 SETUP_JS = """async () => {
   window.offersMade = 0;  // RTCPeerConnection offers this page created (answers not counted)
   window.offerers = [];   // the connections that made them
@@ -62,7 +64,11 @@ SETUP_JS = """async () => {
     let handle = null;
     handle = await window.t.fetch(id, {
       maxBytes,
-      onMetadata: (info) => { rec.metadataCalls += 1; rec.info = { ...info, torrentFile: null }; },
+      onMetadata: (info) => {
+        rec.metadataCalls += 1;
+        rec.info = { ...info, torrentFile: null };
+        if (window.pauseAtMetadata) debugger; // a no-op unless a debugger is attached
+      },
       onProgress: (stats) => rec.progress.push({ ...stats, at: performance.now() }),
       onPiece: (index, bytes, length) => rec.pieces.push([index, bytes.length, length]),
       onDone: async (blob) => {
@@ -462,11 +468,17 @@ def test_super_seeding_feeds_a_receiver_that_cannot_reach_the_others(launch, sit
     c = open_device(launch, "c", site)
     c.evaluate(WIRE_LOG_JS)
     shared = seed(a, size, 19)
-    frozen = start_fetch(d, shared["infoHash"])
-    d.wait_for_function("h => window.fetches[h].info !== null", arg=frozen, polling=10)
+    # D freezes at its metadata, connected to A and before asking for a piece: it stays
+    # incomplete. (Paused from outside once its metadata had come, D could finish the 2 MiB
+    # first, and A then rightly let go of both: a CI run once saw 0 peers for 2, and a
+    # half-second wait before that pause does the same every time.)
     debugger = d.context.new_cdp_session(d)
+    paused: list[dict] = []
+    debugger.on("Debugger.paused", lambda event: paused.append(event))
     debugger.send("Debugger.enable")
-    debugger.send("Debugger.pause")  # at D's next task: the connection stays, D stays incomplete
+    d.evaluate("() => { window.pauseAtMetadata = true; }")
+    start_fetch(d, shared["infoHash"])
+    wait_until(a, lambda: bool(paused), 30, "D to pause at its metadata")
     assert wait_done(b, start_fetch(b, shared["infoHash"]))["hash"] == shared["sha256"]
     b.evaluate("() => { window.dropOffers = true; }")
     assert stats(a, shared["infoHash"])["peers"] == 2  # A still sees B, with every piece, and D
