@@ -130,8 +130,9 @@ LONG = 21 * 48 - 5  # 21 records: two runs the decryptor rolls into Blobs, and f
 @pytest.mark.parametrize(
     "fed",
     [
-        [*range(21)],  # in order: each run of records is rolled as soon as it is complete
-        [20, *range(8, 20), 7, 6, 5, 4, 3, 2, 1, 0],  # the first run completes last
+        [*range(21)],  # in order: each eight records are rolled into a Blob in sequence
+        [20, *range(8, 20), 7, 6, 5, 4, 3, 2, 1, 0],  # rolled out of sequence: sliced
+        [20, 3, 17, 0, 9, 12, 5, 14, 1, 19, 8, 11, 2, 16, 6, 13, 4, 18, 10, 7, 15],  # rarest-first
         [i for i in range(21) if i not in (0, 9, 20)],  # gaps that finish() fills in and rolls
     ],
 )
