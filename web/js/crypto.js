@@ -152,8 +152,9 @@ export function pieceDecryptor(rawKey, pieceLength, { headBytes = 0, onHead, onF
     shape ??= { count, plainSize, headCount };
     return shape;
   };
+  const isDecrypted = (index) => plain.has(index) || placed.has(index);
   const keep = (index, bytes) => {
-    if (closed || plain.has(index) || placed.has(index)) return;
+    if (closed || isDecrypted(index)) return;
     plain.set(index, bytes);
     if (index < shape.headCount && !kept.has(index)) {
       kept.set(index, bytes);
@@ -223,7 +224,7 @@ export function pieceDecryptor(rawKey, pieceLength, { headBytes = 0, onHead, onF
       if (failure) throw failure;
       const { count } = measure(cipher.size);
       await eachRecord(count, async (i) => {
-        if (placed.has(i) || plain.has(i)) return;
+        if (isDecrypted(i)) return;
         const pending = early.get(i);
         if (pending) return pending;
         const data = await cipher.slice(i * pieceLength, (i + 1) * pieceLength).arrayBuffer();
