@@ -5,6 +5,7 @@ median of the per-run ratios A_i / B_i, so load from the rest of the machine hit
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +34,9 @@ class Figure:
     baseline: float | None = None
     baseline_name: str = ""
     ratio: float | None = None
+    # A 95% confidence interval of the ratio (the median of the per-run ratios): a target inside
+    # it is not decided by this run.
+    interval: tuple[float, float] | None = None
     samples: dict[str, list[float]] = field(default_factory=dict)
     notes: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
@@ -52,7 +56,34 @@ class Context:
 
 
 def paired(a: list[float], b: list[float]) -> float:
-    return median([x / y for x, y in zip(a, b, strict=True) if y])
+    return median(per_run(a, b))
+
+
+def per_run(a: list[float], b: list[float]) -> list[float]:
+    return [x / y for x, y in zip(a, b, strict=True) if y]
+
+
+def interval_label(interval: tuple[float, float] | None) -> str:
+    return f" (95% CI {interval[0]:.2f}–{interval[1]:.2f})" if interval else ""
+
+
+def median_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float] | None:
+    """A distribution-free confidence interval of the median: the k-th smallest and k-th largest
+    values, with k the largest rank whose binomial tail stays within (1 - confidence) / 2.
+    None when there are too few values for one (fewer than 6 at 95%)."""
+    n = len(values)
+    tail = (1 - confidence) / 2
+    below = 0.0  # P(Binomial(n, 1/2) < k), for k = 1, 2, ...
+    k = 0
+    while k < n // 2:
+        below += math.comb(n, k) / 2**n
+        if below > tail:
+            break
+        k += 1
+    if k == 0:
+        return None
+    ordered = sorted(values)
+    return ordered[k - 1], ordered[n - k]
 
 
 def ratio_figure(
@@ -79,6 +110,7 @@ def ratio_figure(
     for samples_key, what, _times in versus:
         other = extra[samples_key]
         notes += f"; {what} {median(other):.0f} ms, app/that {paired(a, other):.2f}"
+        notes += interval_label(median_interval(per_run(a, other)))
     ratio = paired(a, b)
     return Figure(
         key=key,
@@ -88,11 +120,10 @@ def ratio_figure(
         baseline=median(b),
         baseline_name=baseline_name,
         ratio=ratio,
+        interval=median_interval(per_run(a, b)),
         target=f"ratio ≤ {limit:.2f}",
         passed=ratio <= limit,
-        samples={"app": a, "baseline": b, "ratio": [x / y for x, y in zip(a, b, strict=True)]}
-        | extra
-        | everything,
+        samples={"app": a, "baseline": b, "ratio": per_run(a, b)} | extra | everything,
         detail=detail or {},
         notes=notes,
     )
@@ -786,6 +817,7 @@ def measure_library(ctx: Context, wanted: set[str]) -> list[Figure]:
                 baseline=median(record_empty),
                 baseline_name="empty library",
                 ratio=paired(record_big, record_empty),
+                interval=median_interval(per_run(record_big, record_empty)),
                 samples={"app": record_big, "baseline": record_empty} | everything,
                 notes="Record pressed until Stop shows, then Stop, again and again for "
                 f"{RECORD_WINDOW_MS / 1000:.0f} s from interactive (re-seeding starts then); "

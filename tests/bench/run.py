@@ -65,7 +65,7 @@ def fmt(value: float | None, unit: str) -> str:
 
 
 def table(figures: list[f.Figure]) -> str:
-    rows = [("figure", "value", "baseline", "ratio", "target", "result")]
+    rows = [("figure", "value", "baseline", "ratio", "95% CI", "target", "result")]
     for fig in figures:
         rows.append(
             (
@@ -73,6 +73,7 @@ def table(figures: list[f.Figure]) -> str:
                 fmt(fig.value, fig.unit),
                 fmt(fig.baseline, fig.unit) if fig.baseline is not None else "—",
                 f"{fig.ratio:.2f}" if fig.ratio is not None else "—",
+                f"{fig.interval[0]:.2f}–{fig.interval[1]:.2f}" if fig.interval else "—",
                 fig.target,
                 {True: "pass", False: "FAIL", None: "—"}[fig.passed],
             )
