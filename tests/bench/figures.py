@@ -63,8 +63,8 @@ def per_run(a: list[float], b: list[float]) -> list[float]:
     return [x / y for x, y in zip(a, b, strict=True) if y]
 
 
-def interval_label(interval: tuple[float, float] | None) -> str:
-    return f" (95% CI {interval[0]:.2f}–{interval[1]:.2f})" if interval else ""
+def interval_text(interval: tuple[float, float] | None) -> str:
+    return f"{interval[0]:.2f}–{interval[1]:.2f}" if interval else "—"
 
 
 def median_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float] | None:
@@ -109,9 +109,12 @@ def ratio_figure(
         extra = {key: runs.keep(values) for key, values in extra.items()}
     for samples_key, what, _times in versus:
         other = extra[samples_key]
-        notes += f"; {what} {median(other):.0f} ms, app/that {paired(a, other):.2f}"
-        notes += interval_label(median_interval(per_run(a, other)))
-    ratio = paired(a, b)
+        versus_ratios = per_run(a, other)
+        notes += f"; {what} {median(other):.0f} ms, app/that {median(versus_ratios):.2f}"
+        if interval := median_interval(versus_ratios):
+            notes += f" (95% CI {interval_text(interval)})"
+    ratios = per_run(a, b)
+    ratio = median(ratios)
     return Figure(
         key=key,
         name=name,
@@ -120,10 +123,12 @@ def ratio_figure(
         baseline=median(b),
         baseline_name=baseline_name,
         ratio=ratio,
-        interval=median_interval(per_run(a, b)),
+        interval=median_interval(ratios),
         target=f"ratio ≤ {limit:.2f}",
         passed=ratio <= limit,
-        samples={"app": a, "baseline": b, "ratio": per_run(a, b)} | extra | everything,
+        samples={"app": a, "baseline": b, "ratio": [x / y for x, y in zip(a, b, strict=True)]}
+        | extra
+        | everything,
         detail=detail or {},
         notes=notes,
     )

@@ -73,7 +73,7 @@ def table(figures: list[f.Figure]) -> str:
                 fmt(fig.value, fig.unit),
                 fmt(fig.baseline, fig.unit) if fig.baseline is not None else "—",
                 f"{fig.ratio:.2f}" if fig.ratio is not None else "—",
-                f"{fig.interval[0]:.2f}–{fig.interval[1]:.2f}" if fig.interval else "—",
+                f.interval_text(fig.interval),
                 fig.target,
                 {True: "pass", False: "FAIL", None: "—"}[fig.passed],
             )
